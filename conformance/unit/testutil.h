@@ -1,0 +1,48 @@
+/* Shared test helpers: an accounting allocator that can fail on demand, and
+ * socket plumbing. */
+#ifndef SPW_TESTUTIL_H
+#define SPW_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spwire/alloc.h"
+
+/* Counts live bytes and blocks; refuses the fail_at-th allocation (1-based,
+ * 0 = never) and every later one when fail_sticky. */
+struct test_alloc {
+    spw_allocator a;
+    size_t live_bytes, live_blocks, peak_bytes, total_allocs;
+    size_t fail_at;
+    int fail_sticky;
+    size_t failures;
+};
+
+void test_alloc_init(struct test_alloc *t, size_t fail_at, int sticky);
+
+/* Open fds in this process: for checking nothing leaks. */
+int test_count_fds(void);
+
+/* 1 when fd is open. */
+int test_fd_open(int fd);
+
+/* Write all of buf (blocking); aborts on error. */
+void test_write_all(int fd, const void *buf, size_t len);
+
+#endif
+
+#include "spwire/listener.h"
+
+/* A socketpair whose first end is handed to l; returns the other end (the
+ * raw peer the test drives by hand). Aborts on failure. */
+int test_raw_peer(spw_listener *l);
+
+/* Write a valid header for proto to fd. */
+void test_send_header(int fd, uint16_t proto);
+
+/* Read exactly len bytes (blocking, 5 s limit); returns bytes read before
+ * EOF/timeout. */
+size_t test_read_full(int fd, void *buf, size_t len);
+
+/* Two spwire pipes connected over a socketpair, handshakes done. */
+void test_pipe_pair(uint16_t proto_a, uint16_t proto_b, spw_pipe **a, spw_pipe **b);
