@@ -90,6 +90,7 @@ void vectors_load(struct vector_set *set, const char *name)
             cur->line = line;
             cur->self = -1;
             cur->limit = SPW_RECVMAX_DEFAULT;
+            cur->ttl = 8;
             continue;
         }
         if (strncmp(buf, "```spw", 6) == 0) {
@@ -126,6 +127,13 @@ void vectors_load(struct vector_set *set, const char *name)
             cur->self = spw_proto_by_name(val);
             if (cur->self < 0)
                 die(set->path, line, "unknown protocol");
+        } else if (strcmp(key, "kind") == 0) {
+            if (sscanf(val, "%15s", cur->kind) != 1)
+                die(set->path, line, "empty kind");
+        } else if (strcmp(key, "ttl") == 0) {
+            cur->ttl = atoi(val);
+            if (cur->ttl < 1 || cur->ttl > 255)
+                die(set->path, line, "ttl out of 1..255");
         } else if (strcmp(key, "end") == 0) {
             if (sscanf(val, "%31s %31s", cur->end, cur->end_arg) < 1)
                 die(set->path, line, "empty end");

@@ -18,6 +18,8 @@ struct vector {
     char id[96];
     int line;          /* of the heading, for messages */
     int self;          /* protocol id, -1 unset */
+    char kind[16];     /* sp_header: backtrace, reqid, pair1 */
+    int ttl;           /* sp_header: default 8 */
     uint64_t limit;    /* default SPW_RECVMAX_DEFAULT */
     struct vec_bytes in;
     struct vec_bytes msgs[VEC_MAX_MSGS];

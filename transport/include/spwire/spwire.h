@@ -7,10 +7,11 @@
  *     proto.h
  *     handshake.h
  *     frame.h     -> alloc.h
+ *     sp_header.h
  *     options.h
  *     pipe.h      -> frame.h, options.h
  *     listener.h  -> alloc.h, options.h, pipe.h
- * error, alloc, proto, handshake and frame are the sans-I/O core: no
+ * error, alloc, proto, handshake, frame and sp_header are the sans-I/O core: no
  * syscalls, no locks, no global mutable state. pipe and listener are the fd
  * layer on top of them.
  */
@@ -25,6 +26,7 @@
 #include "spwire/options.h"
 #include "spwire/pipe.h"
 #include "spwire/proto.h"
+#include "spwire/sp_header.h"
 
 #define SPWIRE_VERSION_MAJOR 0
 #define SPWIRE_VERSION_MINOR 1
