@@ -1,0 +1,377 @@
+/* peer_cli.c -- option parsing for the conformance peers. */
+#define _POSIX_C_SOURCE 200809L
+#include "peer_cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEND SPW_MODE_SEND
+#define RECV SPW_MODE_RECV
+#define ECHO SPW_MODE_ECHO
+
+static const struct spw_peer_proto_info protos[SPW_P_COUNT] = {
+	[SPW_P_PAIR0] = {"pair0", "pair0", SEND | RECV | ECHO},
+	[SPW_P_PAIR1] = {"pair1", "pair1", SEND | RECV | ECHO},
+	[SPW_P_PUB] = {"pub", "sub", SEND},
+	[SPW_P_SUB] = {"sub", "pub", RECV},
+	[SPW_P_REQ] = {"req", "rep", SEND},
+	[SPW_P_REP] = {"rep", "req", SEND | ECHO},
+	[SPW_P_PUSH] = {"push", "pull", SEND},
+	[SPW_P_PULL] = {"pull", "push", RECV},
+	[SPW_P_SURVEYOR] = {"surveyor", "respondent", SEND},
+	[SPW_P_RESPONDENT] = {"respondent", "surveyor", SEND | ECHO},
+	[SPW_P_BUS] = {"bus", "bus", SEND | RECV | ECHO},
+};
+
+const struct spw_peer_proto_info *spw_peer_proto_info(enum spw_peer_proto id)
+{
+	if ((int)id < 0 || id >= SPW_P_COUNT)
+		return NULL;
+	return &protos[id];
+}
+
+void spw_peer_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+	    "Usage: %s --proto NAME ENDPOINT BEHAVIOUR [OPTIONS]\n"
+	    "\n"
+	    "A reference SP peer: runs one socket, prints events as JSON lines on stdout.\n"
+	    "\n"
+	    "Protocol:\n"
+	    "  --proto NAME        pair0 pair1 pub sub req rep push pull surveyor\n"
+	    "                      respondent bus\n"
+	    "Endpoint (exactly one):\n"
+	    "  --fd N              inherited connected stream socket (socket://)\n"
+	    "  --tcp-listen URL    listen on tcp://HOST:PORT\n"
+	    "  --tcp-connect URL   dial tcp://HOST:PORT (non-blocking: retried until\n"
+	    "                      the peer listens)\n"
+	    "Behaviour (exactly one):\n"
+	    "  --send HEX          send this payload (hex, may be empty: --send '')\n"
+	    "  --send-file FILE    send the contents of FILE\n"
+	    "  --size S            send generated S-byte payloads: byte i of message k\n"
+	    "                      (k counted from 0) is (k*31 + i) & 0xff\n"
+	    "  --recv              receive --count messages and report them\n"
+	    "  --echo              receive and send each message back (rep/respondent:\n"
+	    "                      as the reply)\n"
+	    "  Per protocol: req sends and waits for each reply; surveyor sends a survey\n"
+	    "  and collects responses until --timeout (or until --wait-peers responses);\n"
+	    "  rep/respondent with a payload option reply with that payload.\n"
+	    "  Allowed: pair0/pair1/bus send|recv|echo; pub/push/req/surveyor send;\n"
+	    "  sub/pull recv; rep/respondent send|echo.\n"
+	    "Options:\n"
+	    "  --count N           messages to send or receive (default 1)\n"
+	    "  --recvmax BYTES     maximum receive size; -1 = unlimited (nng: 0,\n"
+	    "                      nanomsg: -1); other values are passed verbatim\n"
+	    "                      (0 is unlimited in nng, a 0-byte limit in nanomsg)\n"
+	    "  --timeout MS        per send/receive timeout, also bounds --wait-peers\n"
+	    "                      (default %d; -1 = infinite)\n"
+	    "  --wait-peers N      before sending, wait until N pipes are connected\n"
+	    "  --linger MS         pause after the last send before closing (default %d)\n"
+	    "  --raw               raw-mode socket (only where the peer supports it)\n"
+	    "  --help              show this help\n"
+	    "\n"
+	    "Exit status: 0 behaviour completed, 1 it did not, 2 usage error.\n",
+	    prog, SPW_DEFAULT_TIMEOUT_MS, SPW_DEFAULT_LINGER_MS);
+}
+
+static int usage_error(const char *prog, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, arg ? arg : "");
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return SPW_CLI_USAGE;
+}
+
+static int parse_ll(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int parse_hex(const char *s, unsigned char **out, size_t *len)
+{
+	size_t n = strlen(s), i;
+	unsigned char *b;
+
+	if (n % 2 != 0)
+		return -1;
+	b = malloc(n / 2 + 1);
+	if (b == NULL)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			free(b);
+			return -1;
+		}
+		b[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*out = b;
+	*len = n / 2;
+	return 0;
+}
+
+static int read_file(const char *path, unsigned char **out, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	unsigned char *b = NULL;
+	size_t n = 0, cap = 0;
+
+	if (f == NULL)
+		return -1;
+	for (;;) {
+		size_t got;
+		if (cap - n < 4096) {
+			unsigned char *nb = realloc(b, cap ? cap * 2 : 8192);
+			if (nb == NULL)
+				goto fail;
+			b = nb;
+			cap = cap ? cap * 2 : 8192;
+		}
+		got = fread(b + n, 1, cap - n, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f))
+				goto fail;
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	*out = b;
+	*len = n;
+	return 0;
+fail:
+	free(b);
+	if (f != stdin)
+		fclose(f);
+	return -1;
+}
+
+/* Matches "--name" (value in next argv) or "--name=value". */
+static int match(const char *arg, const char *name, int has_value, int *i, int argc,
+    char **argv, const char **value)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(arg, name, n) != 0)
+		return 0;
+	if (arg[n] == '\0') {
+		if (!has_value)
+			return 1;
+		if (*i + 1 >= argc) {
+			*value = NULL;
+			return 1;
+		}
+		*value = argv[++*i];
+		return 1;
+	}
+	if (has_value && arg[n] == '=') {
+		*value = arg + n + 1;
+		return 1;
+	}
+	return 0;
+}
+
+void spw_peer_opts_free(spw_peer_opts *o)
+{
+	free(o->payload);
+	o->payload = NULL;
+	o->payload_len = 0;
+}
+
+int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char **argv)
+{
+	const char *prog = caps && caps->prog ? caps->prog : (argc > 0 ? argv[0] : "peer");
+	const char *proto_arg = NULL;
+	int n_ep = 0, n_payload = 0, i;
+	int want_send = 0, want_recv = 0, want_echo = 0;
+	long long v;
+
+	memset(o, 0, sizeof(*o));
+	o->proto = SPW_P_COUNT;
+	o->fd = -1;
+	o->size = -1;
+	o->count = 1;
+	o->timeout_ms = SPW_DEFAULT_TIMEOUT_MS;
+	o->linger_ms = SPW_DEFAULT_LINGER_MS;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			spw_peer_usage(stdout, prog);
+			spw_peer_opts_free(o);
+			return SPW_CLI_HELP;
+		}
+#define NEED_VALUE(opt)                                                         \
+	if (val == NULL) {                                                      \
+		spw_peer_opts_free(o);                                          \
+		return usage_error(prog, "option %s needs a value", opt);       \
+	}
+#define BAD(fmt, x)                                                             \
+	do {                                                                    \
+		spw_peer_opts_free(o);                                          \
+		return usage_error(prog, fmt, x);                               \
+	} while (0)
+
+		if (match(a, "--proto", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--proto");
+			proto_arg = val;
+		} else if (match(a, "--fd", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--fd");
+			if (parse_ll(val, 0, INT_MAX, &v) != 0)
+				BAD("--fd: not a file descriptor number: '%s'", val);
+			o->ep = SPW_EP_FD;
+			o->fd = (int)v;
+			n_ep++;
+		} else if (match(a, "--tcp-listen", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--tcp-listen");
+			if (strncmp(val, "tcp://", 6) != 0)
+				BAD("--tcp-listen: URL must start with tcp://: '%s'", val);
+			o->ep = SPW_EP_TCP_LISTEN;
+			o->url = val;
+			n_ep++;
+		} else if (match(a, "--tcp-connect", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--tcp-connect");
+			if (strncmp(val, "tcp://", 6) != 0)
+				BAD("--tcp-connect: URL must start with tcp://: '%s'", val);
+			o->ep = SPW_EP_TCP_CONNECT;
+			o->url = val;
+			n_ep++;
+		} else if (match(a, "--echo", 0, &i, argc, argv, &val)) {
+			want_echo = 1;
+		} else if (match(a, "--recv", 0, &i, argc, argv, &val)) {
+			want_recv = 1;
+		} else if (match(a, "--send-file", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--send-file");
+			free(o->payload);
+			o->payload = NULL;
+			if (read_file(val, &o->payload, &o->payload_len) != 0)
+				BAD("--send-file: cannot read '%s'", val);
+			want_send = 1;
+			n_payload++;
+		} else if (match(a, "--send", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--send");
+			free(o->payload);
+			o->payload = NULL;
+			if (parse_hex(val, &o->payload, &o->payload_len) != 0)
+				BAD("--send: not an even-length hex string: '%s'", val);
+			want_send = 1;
+			n_payload++;
+		} else if (match(a, "--size", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--size");
+			if (parse_ll(val, 0, (long long)1 << 40, &v) != 0)
+				BAD("--size: not a byte count: '%s'", val);
+			o->size = v;
+			want_send = 1;
+			n_payload++;
+		} else if (match(a, "--count", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--count");
+			if (parse_ll(val, 0, LLONG_MAX, &v) != 0)
+				BAD("--count: not a non-negative number: '%s'", val);
+			o->count = v;
+		} else if (match(a, "--recvmax", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--recvmax");
+			if (parse_ll(val, -1, LLONG_MAX, &v) != 0)
+				BAD("--recvmax: not a byte count (or -1): '%s'", val);
+			o->recvmax = v;
+			o->recvmax_set = 1;
+		} else if (match(a, "--timeout", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--timeout");
+			if (parse_ll(val, -1, INT_MAX, &v) != 0)
+				BAD("--timeout: not milliseconds (or -1): '%s'", val);
+			o->timeout_ms = (int)v;
+		} else if (match(a, "--wait-peers", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--wait-peers");
+			if (parse_ll(val, 0, INT_MAX, &v) != 0)
+				BAD("--wait-peers: not a non-negative number: '%s'", val);
+			o->wait_peers = (int)v;
+		} else if (match(a, "--linger", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--linger");
+			if (parse_ll(val, 0, INT_MAX, &v) != 0)
+				BAD("--linger: not milliseconds: '%s'", val);
+			o->linger_ms = (int)v;
+		} else if (match(a, "--raw", 0, &i, argc, argv, &val)) {
+			o->raw = 1;
+		} else {
+			BAD("unknown argument '%s'", a);
+		}
+	}
+
+	if (proto_arg == NULL)
+		BAD("--proto is required%s", "");
+	for (i = 0; i < SPW_P_COUNT; i++)
+		if (strcmp(proto_arg, protos[i].name) == 0)
+			o->proto = (enum spw_peer_proto)i;
+	if (o->proto == SPW_P_COUNT)
+		BAD("--proto: unknown protocol '%s'", proto_arg);
+	o->proto_name = protos[o->proto].name;
+	if (caps && !(caps->proto_mask & (1UL << o->proto)))
+		BAD("protocol '%s' is not supported by this peer", proto_arg);
+
+	if (n_ep == 0)
+		BAD("an endpoint is required: --fd, --tcp-listen or --tcp-connect%s", "");
+	if (n_ep > 1)
+		BAD("only one endpoint may be given%s", "");
+	if (o->ep == SPW_EP_FD && caps && !caps->fd_ok)
+		BAD("%s", caps->fd_unsupported ? caps->fd_unsupported : "--fd is not supported by this peer");
+
+	if (n_payload > 1)
+		BAD("only one of --send, --send-file, --size may be given%s", "");
+	if (want_send + want_recv + want_echo != 1)
+		BAD("exactly one behaviour is required: --send/--send-file/--size, --recv or --echo%s", "");
+	o->mode = want_send ? SPW_MODE_SEND : want_recv ? SPW_MODE_RECV : SPW_MODE_ECHO;
+	if (!(protos[o->proto].modes & o->mode))
+		BAD("protocol '%s' cannot do this behaviour (see --help)", proto_arg);
+	if (o->raw && caps && !caps->raw_ok)
+		BAD("--raw is not supported by this peer%s", "");
+#undef NEED_VALUE
+#undef BAD
+	return SPW_CLI_OK;
+}
+
+unsigned char *spw_peer_payload(const spw_peer_opts *o, long long k, size_t *len)
+{
+	unsigned char *b;
+
+	if (o->size >= 0) {
+		size_t n = (size_t)o->size, i;
+		b = malloc(n ? n : 1);
+		if (b == NULL)
+			return NULL;
+		for (i = 0; i < n; i++)
+			b[i] = (unsigned char)(((unsigned long long)k * 31u + i) & 0xffu);
+		*len = n;
+		return b;
+	}
+	b = malloc(o->payload_len ? o->payload_len : 1);
+	if (b == NULL)
+		return NULL;
+	if (o->payload_len)
+		memcpy(b, o->payload, o->payload_len);
+	*len = o->payload_len;
+	return b;
+}

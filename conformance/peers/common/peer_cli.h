@@ -1,0 +1,99 @@
+/* peer_cli.h -- command line shared by every spwire conformance peer.
+ *
+ * All peers (nng 1.5, nng 1.10, nanomsg, spwire's own spw-peer) accept the
+ * same options; a backend states what it cannot do through spw_peer_caps and
+ * the parser turns such requests into usage errors (exit code 2).
+ */
+#ifndef SPW_PEER_CLI_H
+#define SPW_PEER_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum spw_peer_proto {
+	SPW_P_PAIR0,
+	SPW_P_PAIR1,
+	SPW_P_PUB,
+	SPW_P_SUB,
+	SPW_P_REQ,
+	SPW_P_REP,
+	SPW_P_PUSH,
+	SPW_P_PULL,
+	SPW_P_SURVEYOR,
+	SPW_P_RESPONDENT,
+	SPW_P_BUS,
+	SPW_P_COUNT
+};
+
+/* Behaviour modes. */
+enum spw_mode {
+	SPW_MODE_NONE = 0,
+	SPW_MODE_SEND = 1, /* --send/--send-file/--size */
+	SPW_MODE_RECV = 2, /* --recv */
+	SPW_MODE_ECHO = 4  /* --echo */
+};
+
+enum spw_ep_kind {
+	SPW_EP_NONE,
+	SPW_EP_FD,         /* --fd N: inherited connected stream socket */
+	SPW_EP_TCP_LISTEN, /* --tcp-listen URL */
+	SPW_EP_TCP_CONNECT /* --tcp-connect URL */
+};
+
+struct spw_peer_proto_info {
+	const char *name;      /* CLI / SP name, e.g. "surveyor" */
+	const char *peer_name; /* name of the expected peer protocol */
+	unsigned modes;        /* allowed spw_mode bits */
+};
+
+/* Returns NULL for an out-of-range id. */
+const struct spw_peer_proto_info *spw_peer_proto_info(enum spw_peer_proto id);
+
+/* What a backend supports; unsupported requests are usage errors. */
+typedef struct spw_peer_caps {
+	const char *prog;            /* program name for messages */
+	unsigned long proto_mask;    /* bit (1UL << spw_peer_proto) per protocol */
+	int fd_ok;                   /* --fd supported */
+	const char *fd_unsupported;  /* message when it is not */
+	int raw_ok;                  /* --raw supported */
+} spw_peer_caps;
+
+#define SPW_ALL_PROTOS ((1UL << SPW_P_COUNT) - 1)
+
+typedef struct spw_peer_opts {
+	enum spw_peer_proto proto;
+	const char *proto_name;
+	enum spw_ep_kind ep;
+	int fd;              /* SPW_EP_FD */
+	const char *url;     /* SPW_EP_TCP_* */
+	enum spw_mode mode;
+	unsigned char *payload; /* --send / --send-file (owned) */
+	size_t payload_len;
+	long long size;      /* --size S, or -1 */
+	long long count;     /* default 1 */
+	long long recvmax;   /* --recvmax; valid when recvmax_set */
+	int recvmax_set;
+	int timeout_ms;      /* default 5000; -1 = infinite */
+	int raw;
+	int wait_peers;      /* default 0 */
+	int linger_ms;       /* default SPW_DEFAULT_LINGER_MS */
+} spw_peer_opts;
+
+#define SPW_DEFAULT_TIMEOUT_MS 5000
+#define SPW_DEFAULT_LINGER_MS 100
+
+enum { SPW_CLI_OK = 0, SPW_CLI_HELP = 1, SPW_CLI_USAGE = 2 };
+
+/* Parses argv into o.  Returns SPW_CLI_OK, SPW_CLI_HELP (usage already
+ * printed on stdout: exit 0) or SPW_CLI_USAGE (message already printed on
+ * stderr: exit 2). */
+int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char **argv);
+void spw_peer_usage(FILE *f, const char *prog);
+void spw_peer_opts_free(spw_peer_opts *o);
+
+/* Payload of message k (0-based), malloc'ed (never NULL unless out of
+ * memory; a zero-length payload still returns a 1-byte allocation).
+ * With --size S, byte i of message k is (k*31 + i) & 0xff. */
+unsigned char *spw_peer_payload(const spw_peer_opts *o, long long k, size_t *len);
+
+#endif /* SPW_PEER_CLI_H */
