@@ -314,6 +314,59 @@ static void encoder_round_trips_and_refuses_small_buffers(void **state)
     assert_memory_equal(buf, be, 8);
 }
 
+/* The zero-copy path delivers the same message as feed, keeps the memory
+ * rule, and refuses to be used outside a body. */
+static void decoder_body_space_matches_feed(void **state)
+{
+    (void)state;
+    struct test_alloc t;
+    test_alloc_init(&t, 0, 0);
+    spw_decoder d;
+    spw_decoder_init(&d, 0, &t.a);
+    uint8_t *ptr;
+    size_t room, used;
+    spw_msg m;
+    assert_int_equal(spw_decoder_body_space(&d, &ptr, &room), SPW_OK);
+    assert_int_equal(room, 0);
+    assert_int_equal(spw_decoder_body_commit(&d, 0, &m), SPW_EINVAL);
+    spw_decoder_reset(&d);
+
+    size_t len = 3u << 20;
+    uint8_t hdr[8];
+    spw_frame_encode_header(hdr, len);
+    assert_int_equal(spw_decoder_feed(&d, hdr, 8, &used, &m), SPW_FRAME_NEED_MORE);
+    assert_int_equal(spw_decoder_feed(&d, (const uint8_t *)"\x07", 1, &used, &m), SPW_FRAME_NEED_MORE);
+    size_t have = 1;
+    int rc = SPW_FRAME_NEED_MORE;
+    while (rc == SPW_FRAME_NEED_MORE) {
+        assert_int_equal(spw_decoder_body_space(&d, &ptr, &room), SPW_OK);
+        assert_true(room > 0);
+        assert_true(t.live_bytes <= 2 * have + SPW_DECODER_FIRST_CHUNK);
+        size_t n = room < 100000 ? room : 100000;
+        if (n > len - have)
+            n = len - have;
+        for (size_t i = 0; i < n; i++)
+            ptr[i] = (uint8_t)((have + i) * 7);
+        have += n;
+        rc = spw_decoder_body_commit(&d, n, &m);
+    }
+    assert_int_equal(rc, SPW_FRAME_MESSAGE);
+    assert_int_equal(m.len, len);
+    assert_int_equal(m.data[0], 0x07);
+    for (size_t i = 1; i < len; i += 4093)
+        assert_int_equal(m.data[i], (uint8_t)(i * 7));
+    spw_msg_free(&m, &t.a);
+    assert_true(spw_decoder_idle(&d));
+    spw_frame_encode_header(hdr, 10);
+    assert_int_equal(spw_decoder_feed(&d, hdr, 8, &used, &m), SPW_FRAME_NEED_MORE);
+    assert_int_equal(spw_decoder_body_space(&d, &ptr, &room), SPW_OK);
+    assert_int_equal(room, 10);
+    assert_int_equal(spw_decoder_body_commit(&d, 11, &m), SPW_EINVAL);
+    assert_int_equal(spw_decoder_feed(&d, hdr, 1, &used, &m), SPW_EINVAL);
+    spw_decoder_fini(&d);
+    assert_int_equal(t.live_bytes, 0);
+}
+
 int main(void)
 {
     vectors_load(&frames, "frame.md");
@@ -328,6 +381,7 @@ int main(void)
         cmocka_unit_test(decoder_limit_boundaries_for_many_limits),
         cmocka_unit_test(decoder_reset_clears_sticky_error),
         cmocka_unit_test(encoder_round_trips_and_refuses_small_buffers),
+        cmocka_unit_test(decoder_body_space_matches_feed),
     };
     int rc = cmocka_run_group_tests_name("frame", tests, NULL, NULL);
     vectors_free(&frames);

@@ -206,6 +206,41 @@ int spw_decoder_feed(spw_decoder *d, const uint8_t *buf, size_t len, size_t *con
     return d->error;
 }
 
+int spw_decoder_body_space(spw_decoder *d, uint8_t **ptr, size_t *len)
+{
+    *ptr = 0;
+    *len = 0;
+    if (d->state == SPW_DEC_FAILED)
+        return d->error;
+    if (d->state != SPW_DEC_BODY)
+        return SPW_OK;
+    /* Grow only when full, and then by the doubling of reserve, so what is
+     * held stays within twice what arrived. */
+    if (d->body_cap == d->body_have) {
+        size_t want = d->body_len - d->body_have;
+        size_t step = d->body_have > SPW_DECODER_FIRST_CHUNK ? d->body_have
+                                                             : SPW_DECODER_FIRST_CHUNK;
+        int rc = reserve(d, d->body_have + (want < step ? want : step));
+        if (rc != SPW_OK)
+            return fail(d, rc);
+    }
+    *ptr = d->body + d->body_have;
+    *len = d->body_cap - d->body_have;
+    return SPW_OK;
+}
+
+int spw_decoder_body_commit(spw_decoder *d, size_t n, spw_msg *msg)
+{
+    msg->data = 0;
+    msg->len = 0;
+    if (d->state == SPW_DEC_FAILED)
+        return d->error;
+    if (d->state != SPW_DEC_BODY || n > d->body_cap - d->body_have)
+        return fail(d, SPW_EINVAL);
+    d->body_have += n;
+    return d->body_have == d->body_len ? deliver(d, msg) : SPW_FRAME_NEED_MORE;
+}
+
 int spw_decoder_idle(const spw_decoder *d)
 {
     return d->state == SPW_DEC_LENGTH && d->len_have == 0;

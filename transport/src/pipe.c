@@ -150,10 +150,27 @@ int spw_pipe_recv(spw_pipe *p, spw_msg *msg, int timeout_ms)
                 return break_pipe(p, rc);
         }
         p->rpos = p->rlen = 0;
-        ssize_t r = spw__read_some(p->fd, p->rbuf, PIPE_RBUF_SIZE);
-        if (r > 0) {
-            p->rlen = (size_t)r;
-            continue;
+        /* Inside a large body, read straight into the message: one copy
+         * less, and reads as large as the body has room for. */
+        uint8_t *direct;
+        size_t room;
+        int drc = spw_decoder_body_space(&p->dec, &direct, &room);
+        if (drc < 0)
+            return break_pipe(p, drc);
+        ssize_t r;
+        if (room >= PIPE_RBUF_SIZE / 2) {
+            r = spw__read_some(p->fd, direct, room);
+            if (r > 0) {
+                if (spw_decoder_body_commit(&p->dec, (size_t)r, msg) == SPW_FRAME_MESSAGE)
+                    return SPW_OK;
+                continue;
+            }
+        } else {
+            r = spw__read_some(p->fd, p->rbuf, PIPE_RBUF_SIZE);
+            if (r > 0) {
+                p->rlen = (size_t)r;
+                continue;
+            }
         }
         if (r < 0) {
             /* EOF mid-frame: the partial message is dropped, never delivered. */

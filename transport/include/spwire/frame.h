@@ -108,6 +108,20 @@ void spw_decoder_set_limit(spw_decoder *d, uint64_t limit);
 int spw_decoder_feed(spw_decoder *d, const uint8_t *buf, size_t len, size_t *consumed,
                      spw_msg *msg);
 
+/* Zero-copy path for large bodies: when the decoder is inside a body, make
+ * room for more of it (same growth rule as feed, so memory still follows
+ * bytes received) and return where the caller may write them directly, e.g.
+ * with read(2). *len is 0 when the decoder is not inside a body, and then
+ * the caller must use feed. Returns SPW_OK, SPW_ENOMEM (sticky), or the
+ * sticky error. d, ptr, len must not be NULL. */
+int spw_decoder_body_space(spw_decoder *d, uint8_t **ptr, size_t *len);
+
+/* Account for n bytes written at the pointer body_space returned (n no more
+ * than its *len). Returns SPW_FRAME_MESSAGE with *msg when the body is now
+ * complete, SPW_FRAME_NEED_MORE otherwise, or SPW_EINVAL for an n that does
+ * not fit (the decoder is then failed). */
+int spw_decoder_body_commit(spw_decoder *d, size_t n, spw_msg *msg);
+
 /* 1 when the decoder sits between frames (nothing partial held). */
 int spw_decoder_idle(const spw_decoder *d);
 
