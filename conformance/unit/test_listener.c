@@ -20,21 +20,6 @@
 #include "spwire/spwire.h"
 #include "testutil.h"
 
-static int fds_at_start;
-
-static int setup(void **state)
-{
-    (void)state;
-    fds_at_start = test_count_fds();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(test_count_fds(), fds_at_start);
-    return 0;
-}
 
 static spw_listener *new_listener(uint16_t proto)
 {
@@ -358,18 +343,18 @@ static void listener_allocation_failures_leak_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(url_must_be_exactly_socket_scheme, setup, teardown),
-        cmocka_unit_test_setup_teardown(dialer_is_not_supported, setup, teardown),
-        cmocka_unit_test_setup_teardown(socket_fd_option_is_write_only_and_options_are_typed, setup, teardown),
-        cmocka_unit_test_setup_teardown(many_fds_set_before_accept_become_pipes_in_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(stalled_peer_does_not_hold_back_a_ready_one, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_fds_are_refused_and_stay_the_callers, setup, teardown),
-        cmocka_unit_test_setup_teardown(failed_handshake_never_reaches_caller_and_fd_is_closed, setup, teardown),
-        cmocka_unit_test_setup_teardown(handshake_timeout_closes_a_stalled_peer, setup, teardown),
-        cmocka_unit_test_setup_teardown(trickling_peer_cannot_extend_the_handshake_deadline, setup, teardown),
-        cmocka_unit_test_setup_teardown(closing_listener_closes_pending_fds, setup, teardown),
-        cmocka_unit_test_setup_teardown(listener_recvmax_applies_to_new_pipes, setup, teardown),
-        cmocka_unit_test_setup_teardown(listener_allocation_failures_leak_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(url_must_be_exactly_socket_scheme, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(dialer_is_not_supported, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(socket_fd_option_is_write_only_and_options_are_typed, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(many_fds_set_before_accept_become_pipes_in_order, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(stalled_peer_does_not_hold_back_a_ready_one, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(bad_fds_are_refused_and_stay_the_callers, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(failed_handshake_never_reaches_caller_and_fd_is_closed, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(handshake_timeout_closes_a_stalled_peer, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(trickling_peer_cannot_extend_the_handshake_deadline, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(closing_listener_closes_pending_fds, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(listener_recvmax_applies_to_new_pipes, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(listener_allocation_failures_leak_nothing, test_fd_setup, test_fd_teardown),
     };
     return cmocka_run_group_tests_name("listener", tests, NULL, NULL);
 }

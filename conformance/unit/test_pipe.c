@@ -16,21 +16,6 @@
 #include "spwire/spwire.h"
 #include "testutil.h"
 
-static int fds_at_start;
-
-static int setup(void **state)
-{
-    (void)state;
-    fds_at_start = test_count_fds();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(test_count_fds(), fds_at_start);
-    return 0;
-}
 
 static uint8_t *pattern(size_t len, unsigned seed)
 {
@@ -314,17 +299,17 @@ static void pipe_fd_is_closed_exactly_once(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(pipes_exchange_messages_both_ways, setup, teardown),
-        cmocka_unit_test_setup_teardown(limit_plus_one_is_refused_and_peer_sees_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(eof_mid_frame_is_eclosed_without_partial_message, setup, teardown),
-        cmocka_unit_test_setup_teardown(recv_timeout_keeps_partial_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(send_timeout_before_first_byte_leaves_pipe_usable, setup, teardown),
-        cmocka_unit_test_setup_teardown(send_timeout_mid_frame_closes_pipe, setup, teardown),
-        cmocka_unit_test_setup_teardown(send_to_closed_peer_is_eclosed_not_sigpipe, setup, teardown),
-        cmocka_unit_test_setup_teardown(frames_sent_with_handshake_in_one_segment_are_delivered, setup, teardown),
-        cmocka_unit_test_setup_teardown(peer_credentials_are_this_process, setup, teardown),
-        cmocka_unit_test_setup_teardown(pipe_options_are_typed, setup, teardown),
-        cmocka_unit_test_setup_teardown(pipe_fd_is_closed_exactly_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(pipes_exchange_messages_both_ways, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(limit_plus_one_is_refused_and_peer_sees_close, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(eof_mid_frame_is_eclosed_without_partial_message, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(recv_timeout_keeps_partial_frame, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(send_timeout_before_first_byte_leaves_pipe_usable, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(send_timeout_mid_frame_closes_pipe, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(send_to_closed_peer_is_eclosed_not_sigpipe, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(frames_sent_with_handshake_in_one_segment_are_delivered, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(peer_credentials_are_this_process, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(pipe_options_are_typed, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(pipe_fd_is_closed_exactly_once, test_fd_setup, test_fd_teardown),
     };
     return cmocka_run_group_tests_name("pipe", tests, NULL, NULL);
 }

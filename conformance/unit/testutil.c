@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +59,26 @@ int test_count_fds(void)
             n++;
     closedir(d);
     return n - 1; /* the directory's own fd */
+}
+
+static int fds_at_setup;
+
+int test_fd_setup(void **state)
+{
+    (void)state;
+    fds_at_setup = test_count_fds();
+    return 0;
+}
+
+int test_fd_teardown(void **state)
+{
+    (void)state;
+    int now = test_count_fds();
+    if (now != fds_at_setup) {
+        fprintf(stderr, "fd count changed: %d at setup, %d at teardown\n", fds_at_setup, now);
+        return -1;
+    }
+    return 0;
 }
 
 int test_fd_open(int fd)

@@ -23,6 +23,11 @@ void test_alloc_init(struct test_alloc *t, size_t fail_at, int sticky);
 /* Open fds in this process: for checking nothing leaks. */
 int test_count_fds(void);
 
+/* cmocka setup/teardown pair: the teardown fails the test when the number
+ * of open fds differs from what the setup saw (a leaked or double-closed fd). */
+int test_fd_setup(void **state);
+int test_fd_teardown(void **state);
+
 /* 1 when fd is open. */
 int test_fd_open(int fd);
 
