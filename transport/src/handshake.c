@@ -29,11 +29,12 @@ static int judge_byte(const uint8_t *rx, unsigned off, uint16_t self)
     case 3:
         return rx[3] == 0 ? SPW_HS_FAULT_NONE : SPW_HS_FAULT_VERSION;
     case 4:
-        return SPW_HS_FAULT_NONE; /* judged with byte 5 */
-    case 5: {
-        uint16_t peer = (uint16_t)((rx[4] << 8) | rx[5]);
-        return spw_proto_peer(self) == (int)peer ? SPW_HS_FAULT_NONE : SPW_HS_FAULT_PEER_PROTO;
-    }
+        /* Our one valid peer fixes the high byte: no need to wait for 5. */
+        return rx[4] == (uint8_t)(spw_proto_peer(self) >> 8) ? SPW_HS_FAULT_NONE
+                                                             : SPW_HS_FAULT_PEER_PROTO;
+    case 5:
+        return rx[5] == (uint8_t)(spw_proto_peer(self) & 0xff) ? SPW_HS_FAULT_NONE
+                                                               : SPW_HS_FAULT_PEER_PROTO;
     default:
         return rx[off] == 0 ? SPW_HS_FAULT_NONE : SPW_HS_FAULT_RESERVED;
     }
@@ -87,8 +88,7 @@ int spw_handshake_feed(spw_handshake *hs, const uint8_t *buf, size_t len, size_t
         int f = judge_byte(hs->rx, off, hs->self);
         if (f != SPW_HS_FAULT_NONE) {
             *consumed = n;
-            /* The peer-protocol fault is found on byte 5 but lives in 4-5. */
-            return fail(hs, f, f == SPW_HS_FAULT_PEER_PROTO ? 4 : off);
+            return fail(hs, f, off);
         }
     }
     *consumed = n;

@@ -72,8 +72,9 @@ int spw_handshake_check(const uint8_t in[SPW_HANDSHAKE_SIZE], uint16_t self,
                         uint16_t *peer_proto, int *fault);
 
 /* Start a handshake as protocol self. An unknown self is accepted here and
- * fails at the first fed byte with SPW_EPROTO / SPW_HS_FAULT_LOCAL_PROTO, so
- * a caller has one place to handle errors. */
+ * fails at the first spw_handshake_feed call (even one with no bytes) with
+ * SPW_EPROTO / SPW_HS_FAULT_LOCAL_PROTO, so a caller has one place to handle
+ * errors. */
 void spw_handshake_init(spw_handshake *hs, uint16_t self);
 
 /* Feed received bytes. Consumes at most the bytes still missing from the

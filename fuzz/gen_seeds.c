@@ -1,0 +1,486 @@
+/* gen_seeds — deterministic seed inputs for every fuzz target, made with
+ * spwire's own encoders (spw_handshake_encode, spw_frame_encode,
+ * spw_frame_encode_header).
+ *
+ * usage: gen_seeds OUTDIR
+ * Writes OUTDIR/<target>/<descriptive-name> for target in handshake, frame,
+ * roundtrip, session, proto_header. scripts/gen-seeds renames each file to the SHA-256 of
+ * its content and files it under corpus/<target>/ with an index.txt
+ * (hash, descriptive name). Same binary, same output, every time.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "frame_input.h"
+#include "spwire/frame.h"
+#include "spwire/handshake.h"
+#include "spwire/proto.h"
+#include "spwire/sp_header.h"
+
+static const char *g_out;
+static unsigned g_count;
+
+/* A growable byte buffer. */
+typedef struct buf {
+    uint8_t *p;
+    size_t n, cap;
+} buf;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "gen_seeds: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void b_reserve(buf *b, size_t more)
+{
+    if (b->n + more <= b->cap) {
+        return;
+    }
+    size_t ncap = b->cap ? b->cap : 256;
+    while (ncap < b->n + more) {
+        ncap *= 2;
+    }
+    uint8_t *np = realloc(b->p, ncap);
+    if (!np) {
+        die("realloc");
+    }
+    b->p = np;
+    b->cap = ncap;
+}
+
+static void b_put(buf *b, const void *src, size_t n)
+{
+    b_reserve(b, n);
+    if (n) {
+        memcpy(b->p + b->n, src, n);
+    }
+    b->n += n;
+}
+
+static void b_byte(buf *b, uint8_t v)
+{
+    b_put(b, &v, 1);
+}
+
+static void b_fill(buf *b, size_t n, uint8_t seed)
+{
+    b_reserve(b, n);
+    for (size_t i = 0; i < n; i++) {
+        b->p[b->n + i] = (uint8_t)(seed + i * 17);
+    }
+    b->n += n;
+}
+
+/* A whole frame via spw_frame_encode. */
+static void b_frame(buf *b, size_t body_len, uint8_t seed)
+{
+    uint8_t *body = malloc(body_len ? body_len : 1);
+    if (!body) {
+        die("malloc");
+    }
+    for (size_t i = 0; i < body_len; i++) {
+        body[i] = (uint8_t)(seed ^ (i * 31));
+    }
+    b_reserve(b, body_len + SPW_FRAME_HEADER_SIZE);
+    size_t written = 0;
+    if (spw_frame_encode(b->p + b->n, b->cap - b->n, body, body_len, &written) != 0) {
+        fprintf(stderr, "gen_seeds: spw_frame_encode failed\n");
+        exit(1);
+    }
+    b->n += written;
+    free(body);
+}
+
+/* A bare length header via spw_frame_encode_header (possibly a lie). */
+static void b_header(buf *b, uint64_t len)
+{
+    uint8_t h[SPW_FRAME_HEADER_SIZE];
+    spw_frame_encode_header(h, len);
+    b_put(b, h, sizeof(h));
+}
+
+static void b_hs(buf *b, uint16_t proto)
+{
+    uint8_t h[SPW_HANDSHAKE_SIZE];
+    spw_handshake_encode(h, proto);
+    b_put(b, h, sizeof(h));
+}
+
+static void mkdir_p(const char *path)
+{
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+        die(path);
+    }
+}
+
+static void emit(const char *target, const char *name, const buf *b)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", g_out, target);
+    mkdir_p(path);
+    snprintf(path, sizeof(path), "%s/%s/%s", g_out, target, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        die(path);
+    }
+    if (b->n && fwrite(b->p, 1, b->n, f) != b->n) {
+        die(path);
+    }
+    if (fclose(f) != 0) {
+        die(path);
+    }
+    g_count++;
+}
+
+/* ---- handshake ------------------------------------------------------------ */
+
+static void gen_handshake(void)
+{
+    buf b = {0};
+    char name[128];
+    for (int i = 0; i < SPW_PROTO_COUNT; i++) {
+        uint16_t id = (uint16_t)spw_proto_at(i);
+        b.n = 0;
+        b_hs(&b, id);
+        snprintf(name, sizeof(name), "announce-%s", spw_proto_name(id));
+        emit("handshake", name, &b);
+        /* header followed by the first frame, as on the wire */
+        b_frame(&b, 5, (uint8_t)i);
+        snprintf(name, sizeof(name), "announce-%s-then-frame", spw_proto_name(id));
+        emit("handshake", name, &b);
+    }
+    /* One wrong byte at each offset (req header). */
+    for (int off = 0; off < SPW_HANDSHAKE_SIZE; off++) {
+        b.n = 0;
+        b_hs(&b, SPW_PROTO_REQ);
+        b.p[off] ^= 0x80;
+        snprintf(name, sizeof(name), "req-bad-byte-%d", off);
+        emit("handshake", name, &b);
+    }
+    /* Prefixes of a valid header. */
+    for (int len = 0; len < SPW_HANDSHAKE_SIZE; len++) {
+        b.n = 0;
+        b_hs(&b, SPW_PROTO_PAIR1);
+        b.n = (size_t)len;
+        snprintf(name, sizeof(name), "pair1-prefix-%d", len);
+        emit("handshake", name, &b);
+    }
+    static const uint16_t odd[] = {0x0000, 0xFFFF, 0x0012, 0x1000, 0x0110};
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        b.n = 0;
+        b_hs(&b, odd[i]);
+        snprintf(name, sizeof(name), "unknown-proto-%04x", odd[i]);
+        emit("handshake", name, &b);
+    }
+    b.n = 0;
+    b_put(&b, "GET / HTTP/1.1\r\n\r\n", 18);
+    emit("handshake", "http-get", &b);
+    b.n = 0;
+    b_hs(&b, SPW_PROTO_SUB);
+    b.p[3] = 1;
+    emit("handshake", "sub-version-1", &b);
+    free(b.p);
+}
+
+/* ---- frame --------------------------------------------------------------- */
+
+/* Start a fuzz_frame input: selector, split count | fail_at, splits. */
+static void frame_prefix(buf *b, uint8_t sel, unsigned fail_at, const uint8_t *splits,
+                         size_t nsplits)
+{
+    b->n = 0;
+    b_byte(b, sel);
+    b_byte(b, (uint8_t)((fail_at << 4) | (nsplits & 15)));
+    b_put(b, splits, nsplits);
+}
+
+static void gen_frame(void)
+{
+    buf b = {0};
+    static const uint8_t sp_none[1] = {0};
+    static const uint8_t sp_bytes[] = {1};
+    static const uint8_t sp_mixed[] = {3, 0, 7, 255};
+    static const uint8_t sp_odd[] = {9, 1, 16, 2};
+
+    frame_prefix(&b, 0, 0, sp_none, 0);
+    emit("frame", "empty-stream", &b);
+
+    frame_prefix(&b, 0, 0, sp_none, 0);
+    b_frame(&b, 0, 0);
+    emit("frame", "one-empty-frame", &b);
+
+    frame_prefix(&b, 65, 0, sp_mixed, sizeof(sp_mixed));
+    for (uint8_t i = 0; i < 6; i++) {
+        b_frame(&b, (size_t)i * 3, i);
+    }
+    emit("frame", "six-small-frames-default-limit-mixed-splits", &b);
+
+    /* Limit 16: frames of 15, 16 accepted; 17 refused. */
+    frame_prefix(&b, 16, 0, sp_bytes, sizeof(sp_bytes));
+    b_frame(&b, 15, 1);
+    b_frame(&b, 16, 2);
+    emit("frame", "limit16-at-limit", &b);
+    b_frame(&b, 17, 3);
+    emit("frame", "limit16-over-limit", &b);
+
+    /* Limit 1 and the smallest frames. */
+    frame_prefix(&b, 1, 0, sp_odd, sizeof(sp_odd));
+    b_frame(&b, 0, 0);
+    b_frame(&b, 1, 1);
+    b_frame(&b, 2, 2);
+    emit("frame", "limit1-0-1-2", &b);
+
+    /* Announced giants with no limit: reserved bits and beyond. */
+    static const uint64_t giants[] = {
+        UINT64_C(0x0FFFFFFFFFFFFFFF), UINT64_C(0x1000000000000000), UINT64_C(0x7FFFFFFFFFFFFFFF),
+        UINT64_C(0x8000000000000000), UINT64_MAX,                    UINT64_C(0xFFFFFFFF),
+        UINT64_C(0x100000000),        (uint64_t)1 << 30,
+    };
+    for (size_t i = 0; i < sizeof(giants) / sizeof(giants[0]); i++) {
+        char name[96];
+        frame_prefix(&b, 0, 0, sp_mixed, sizeof(sp_mixed));
+        b_frame(&b, 4, 9);
+        b_header(&b, giants[i]);
+        b_fill(&b, 10, 0x42);
+        snprintf(name, sizeof(name), "nolimit-announce-%016llx", (unsigned long long)giants[i]);
+        emit("frame", name, &b);
+    }
+
+    /* Partial header and partial body at the end. */
+    frame_prefix(&b, 65, 0, sp_none, 0);
+    b_frame(&b, 3, 1);
+    b_header(&b, 100);
+    b.n -= 3;
+    emit("frame", "partial-header", &b);
+    frame_prefix(&b, 65, 0, sp_bytes, sizeof(sp_bytes));
+    b_frame(&b, 3, 1);
+    b_header(&b, 100);
+    b_fill(&b, 40, 7);
+    emit("frame", "partial-body", &b);
+
+    /* Bodies around the decoder's first chunk, no limit, odd splits. */
+    static const uint8_t sp_big[] = {255};
+    frame_prefix(&b, 0, 0, sp_big, sizeof(sp_big));
+    b_frame(&b, SPW_DECODER_FIRST_CHUNK - 1, 1);
+    b_frame(&b, SPW_DECODER_FIRST_CHUNK, 2);
+    emit("frame", "first-chunk-edges", &b);
+    frame_prefix(&b, 0, 0, sp_odd, sizeof(sp_odd));
+    b_frame(&b, SPW_DECODER_FIRST_CHUNK + 1, 3);
+    emit("frame", "first-chunk-plus-1", &b);
+
+    /* Allocation-failure passes. */
+    for (unsigned k = 1; k <= 3; k++) {
+        char name[64];
+        frame_prefix(&b, 0, k, sp_mixed, sizeof(sp_mixed));
+        b_frame(&b, 10, 1);
+        b_frame(&b, 20, 2);
+        b_frame(&b, 30, 3);
+        snprintf(name, sizeof(name), "fail-alloc-%u", k);
+        emit("frame", name, &b);
+    }
+
+    /* Power-of-two and all-ones limits with frames just under/over. */
+    frame_prefix(&b, 128 + 5, 0, sp_none, 0); /* limit 32 */
+    b_frame(&b, 32, 1);
+    b_frame(&b, 33, 2);
+    emit("frame", "limit32-pow2", &b);
+    frame_prefix(&b, 192 + 59, 0, sp_mixed, sizeof(sp_mixed)); /* limit 31 */
+    b_frame(&b, 31, 1);
+    b_frame(&b, 32, 2);
+    emit("frame", "limit31-ones", &b);
+    frame_prefix(&b, 192, 0, sp_none, 0); /* limit 2^64-1 */
+    b_header(&b, UINT64_C(0x0FFFFFFFFFFFFFFF));
+    emit("frame", "limit-max-announce-2^60-1", &b);
+    free(b.p);
+}
+
+/* ---- roundtrip ----------------------------------------------------------- */
+
+static void rt_msg(buf *b, size_t len, uint8_t seed)
+{
+    if (len < 0xF0) {
+        b_byte(b, (uint8_t)len);
+    } else {
+        b_byte(b, (uint8_t)(0xF0 | ((len >> 16) & 0x0F)));
+        b_byte(b, (uint8_t)((len >> 8) & 0xFF));
+        b_byte(b, (uint8_t)(len & 0xFF));
+    }
+    /* Give a short body from the input; long ones are padded by the harness. */
+    b_fill(b, len < 32 ? len : 32, seed);
+}
+
+static void gen_roundtrip(void)
+{
+    buf b = {0};
+    char name[64];
+    for (unsigned mode = 0; mode < 4; mode++) {
+        b.n = 0;
+        b_byte(&b, (uint8_t)mode);
+        rt_msg(&b, 0, 1);
+        rt_msg(&b, 1, 2);
+        rt_msg(&b, 7, 3);
+        rt_msg(&b, 8, 4);
+        rt_msg(&b, 200, 5);
+        snprintf(name, sizeof(name), "mode%u-small", mode);
+        emit("roundtrip", name, &b);
+    }
+    b.n = 0;
+    b_byte(&b, (uint8_t)(1 | (5 << 2)));
+    rt_msg(&b, SPW_DECODER_FIRST_CHUNK + 1, 9);
+    rt_msg(&b, 3, 1);
+    emit("roundtrip", "big-body-chunk5", &b);
+    b.n = 0;
+    b_byte(&b, (uint8_t)(2 | (1 << 2)));
+    rt_msg(&b, 300, 1);
+    rt_msg(&b, 4000, 2);
+    rt_msg(&b, 10, 3);
+    emit("roundtrip", "limit-below-largest-bytewise", &b);
+    b.n = 0;
+    b_byte(&b, 0);
+    emit("roundtrip", "no-messages", &b);
+    free(b.p);
+}
+
+/* ---- session ------------------------------------------------------------- */
+
+static void gen_session(void)
+{
+    buf b = {0};
+    char name[128];
+    for (int i = 0; i < SPW_PROTO_COUNT; i++) {
+        uint16_t id = (uint16_t)spw_proto_at(i);
+        uint16_t peer = (uint16_t)spw_proto_peer(id);
+        for (unsigned end = 0; end < 4; end++) {
+            b.n = 0;
+            b_byte(&b, (uint8_t)i);
+            b_byte(&b, (uint8_t)end);
+            b_byte(&b, 200); /* early close after 200/256 of the stream */
+            b_hs(&b, peer);
+            b_frame(&b, 0, 1);
+            b_frame(&b, 12, 2);
+            b_frame(&b, 100, 3);
+            snprintf(name, sizeof(name), "%s-end%u-three-msgs", spw_proto_name(id), end);
+            emit("session", name, &b);
+        }
+        /* Wrong peer: our own id (valid only for pair and bus). */
+        b.n = 0;
+        b_byte(&b, (uint8_t)i);
+        b_byte(&b, 0);
+        b_byte(&b, 0);
+        b_hs(&b, (uint16_t)(id ^ 0x0100));
+        b_frame(&b, 3, 1);
+        snprintf(name, sizeof(name), "%s-bad-peer", spw_proto_name(id));
+        emit("session", name, &b);
+    }
+    /* Limits: on the listener and on the pipe, exactly at and over. */
+    for (unsigned on_pipe = 0; on_pipe < 2; on_pipe++) {
+        b.n = 0;
+        b_byte(&b, 4); /* req */
+        b_byte(&b, (uint8_t)((2u << 2) | (on_pipe << 4)));
+        b_byte(&b, 10); /* limit 10 */
+        b_hs(&b, SPW_PROTO_REP);
+        b_frame(&b, 10, 1);
+        b_frame(&b, 11, 2);
+        snprintf(name, sizeof(name), "req-limit10-over%s", on_pipe ? "-pipe" : "");
+        emit("session", name, &b);
+    }
+    b.n = 0;
+    b_byte(&b, 6); /* push */
+    b_byte(&b, 1u << 2);
+    b_byte(&b, 0);
+    b_hs(&b, SPW_PROTO_PULL);
+    b_header(&b, UINT64_C(0x1000000000000000));
+    emit("session", "push-nolimit-reserved-length", &b);
+    b.n = 0;
+    b_byte(&b, 10); /* bus */
+    b_byte(&b, 1u << 2);
+    b_byte(&b, 0);
+    b_hs(&b, SPW_PROTO_BUS);
+    b_frame(&b, SPW_DECODER_FIRST_CHUNK + 5, 7);
+    b_frame(&b, 2, 8);
+    emit("session", "bus-nolimit-big-body", &b);
+    b.n = 0;
+    b_byte(&b, 1);
+    b_byte(&b, 0);
+    b_byte(&b, 0);
+    b_hs(&b, SPW_PROTO_PAIR1);
+    b_header(&b, 50);
+    b_fill(&b, 20, 1);
+    emit("session", "pair1-eof-mid-frame", &b);
+    free(b.p);
+}
+
+/* ---- proto_header --------------------------------------------------------- */
+
+static void b_be32(buf *b, uint32_t v)
+{
+    uint8_t w[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    b_put(b, w, sizeof(w));
+}
+
+static void gen_proto_header(void)
+{
+    buf b = {0};
+    uint8_t w[4];
+    char name[64];
+    /* Backtraces of 1..9 words with the default ttl and ttl 1. */
+    for (unsigned ttl = 1; ttl <= SPW_TTL_DEFAULT; ttl += SPW_TTL_DEFAULT - 1) {
+        for (unsigned hops = 0; hops <= 8; hops++) {
+            b.n = 0;
+            b_byte(&b, (uint8_t)ttl);
+            for (unsigned i = 0; i < hops; i++) {
+                b_be32(&b, 0x100 + i); /* pipe ids: high bit clear */
+            }
+            spw_reqid_encode(w, 0x1234 + hops);
+            b_put(&b, w, sizeof(w));
+            b_fill(&b, 5, (uint8_t)hops); /* the body after the header */
+            snprintf(name, sizeof(name), "backtrace-ttl%u-hops%u", ttl, hops + 1);
+            emit("proto_header", name, &b);
+        }
+    }
+    /* pair1 hop counts around ttl and 0xff. */
+    static const unsigned pair_hops[] = {0, 1, 7, 8, 9, 0xff};
+    for (size_t i = 0; i < sizeof(pair_hops) / sizeof(pair_hops[0]); i++) {
+        b.n = 0;
+        b_byte(&b, SPW_TTL_DEFAULT);
+        spw_pair1_encode(w, pair_hops[i]);
+        b_put(&b, w, sizeof(w));
+        b_fill(&b, 3, 1);
+        snprintf(name, sizeof(name), "pair1-hops-%u", pair_hops[i]);
+        emit("proto_header", name, &b);
+    }
+    b.n = 0;
+    b_byte(&b, SPW_TTL_DEFAULT);
+    b_be32(&b, 0x100); /* pair1 count above 0xff, or a hop with no end */
+    emit("proto_header", "pair1-0x100-or-unterminated", &b);
+    b.n = 0;
+    b_byte(&b, SPW_TTL_MAX);
+    b_put(&b, "\x80\x00\x00", 3); /* a request id cut short */
+    emit("proto_header", "short-reqid", &b);
+    free(b.p);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: gen_seeds OUTDIR\n");
+        return 2;
+    }
+    g_out = argv[1];
+    mkdir_p(g_out);
+    gen_handshake();
+    gen_frame();
+    gen_roundtrip();
+    gen_session();
+    gen_proto_header();
+    printf("gen_seeds: %u files under %s\n", g_count, g_out);
+    return 0;
+}
