@@ -4,12 +4,12 @@
 
 #include "spwire/error.h"
 
+/* Written out so compilers see a plain big-endian load (one bswap). */
 static uint64_t load_be64(const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+           (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+           (uint64_t)p[6] << 8 | (uint64_t)p[7];
 }
 
 void spw_msg_free(spw_msg *msg, const spw_allocator *alloc)
@@ -160,7 +160,37 @@ static int feed_body(spw_decoder *d, const uint8_t *buf, size_t len, size_t *n, 
     return d->body_have == d->body_len ? deliver(d, msg) : SPW_FRAME_NEED_MORE;
 }
 
-/* Take length bytes; on the eighth, judge the length before any allocation. */
+/* A length has arrived (rest: the bytes after it in this feed). Judge it
+ * before anything is allocated; when the whole body is already here,
+ * allocate exactly that and deliver at once (the common case for small
+ * messages), else start collecting. *n gets the body bytes taken. */
+static int start_frame(spw_decoder *d, uint64_t announced, const uint8_t *rest, size_t rest_len,
+                       size_t *n, spw_msg *msg)
+{
+    *n = 0;
+    int rc = spw_frame_check_length(announced, d->limit);
+    if (rc != SPW_OK)
+        return fail(d, rc);
+    if (announced == 0)
+        return SPW_FRAME_MESSAGE; /* msg is already {NULL, 0} */
+    size_t body = (size_t)announced;
+    if (rest_len >= body) {
+        uint8_t *p = d->alloc->realloc(d->alloc->ctx, 0, 0, body);
+        if (!p)
+            return fail(d, SPW_ENOMEM);
+        memcpy(p, rest, body);
+        msg->data = p;
+        msg->len = body;
+        *n = body;
+        return SPW_FRAME_MESSAGE;
+    }
+    d->body_len = body;
+    d->body_have = 0;
+    d->state = SPW_DEC_BODY;
+    return feed_body(d, rest, rest_len, n, msg);
+}
+
+/* Take length bytes; on the eighth, start the frame. */
 static int feed_length(spw_decoder *d, const uint8_t *buf, size_t len, size_t *n, spw_msg *msg)
 {
     size_t take = (size_t)(SPW_FRAME_HEADER_SIZE - d->len_have);
@@ -173,18 +203,8 @@ static int feed_length(spw_decoder *d, const uint8_t *buf, size_t len, size_t *n
     if (d->len_have < SPW_FRAME_HEADER_SIZE)
         return SPW_FRAME_NEED_MORE;
     d->len_have = 0;
-    uint64_t announced = load_be64(d->len_buf);
-    int rc = spw_frame_check_length(announced, d->limit);
-    if (rc != SPW_OK)
-        return fail(d, rc);
-    d->body_len = (size_t)announced;
-    d->body_have = 0;
-    if (announced == 0)
-        return deliver(d, msg);
-    d->state = SPW_DEC_BODY;
-    /* The body may already be in this buffer. */
     size_t more;
-    rc = feed_body(d, buf + take, len - take, &more, msg);
+    int rc = start_frame(d, load_be64(d->len_buf), buf + take, len - take, &more, msg);
     *n += more;
     return rc;
 }
@@ -197,6 +217,14 @@ int spw_decoder_feed(spw_decoder *d, const uint8_t *buf, size_t len, size_t *con
     *consumed = 0;
     switch ((enum spw_decoder_state)d->state) {
     case SPW_DEC_LENGTH:
+        if (d->len_have == 0 && len >= SPW_FRAME_HEADER_SIZE) {
+            /* Whole length in buf: judge it in place, no staging copy. */
+            size_t more;
+            int rc = start_frame(d, load_be64(buf), buf + SPW_FRAME_HEADER_SIZE,
+                                 len - SPW_FRAME_HEADER_SIZE, &more, msg);
+            *consumed = SPW_FRAME_HEADER_SIZE + more;
+            return rc;
+        }
         return feed_length(d, buf, len, consumed, msg);
     case SPW_DEC_BODY:
         return feed_body(d, buf, len, consumed, msg);

@@ -158,7 +158,13 @@ int spw_pipe_recv(spw_pipe *p, spw_msg *msg, int timeout_ms)
         if (drc < 0)
             return break_pipe(p, drc);
         ssize_t r;
-        if (room >= PIPE_RBUF_SIZE / 2) {
+        /* While much of the body is still to come, read straight into it
+         * even when only a sliver of room is left: the next round finds the
+         * buffer full and doubles it, and from then on reads are large. Going
+         * through rbuf instead would copy every byte once more (the decoder
+         * grows to exactly what a feed brings, so the room stays small). */
+        size_t left = p->dec.state == SPW_DEC_BODY ? p->dec.body_len - p->dec.body_have : 0;
+        if (room >= PIPE_RBUF_SIZE / 2 || (room > 0 && left >= PIPE_RBUF_SIZE / 2)) {
             r = spw__read_some(p->fd, direct, room);
             if (r > 0) {
                 if (spw_decoder_body_commit(&p->dec, (size_t)r, msg) == SPW_FRAME_MESSAGE)
