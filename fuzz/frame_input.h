@@ -2,14 +2,17 @@
  * structure-aware mutator and the seed generator so all three agree.
  *
  *   byte 0      L: receive limit selector (see spw_frame_input_limit)
- *   byte 1      N: low nibble = number of split bytes that follow (0..15),
- *                  high nibble = refuse the k-th allocation in an extra
- *                  decoding pass (0 = no injection pass)
+ *   byte 1      N: low nibble  = number of split bytes that follow (0..15)
+ *                  bit 4       = zero-copy mode: inside a body, feed through
+ *                                spw_decoder_body_space / _body_commit
+ *                  bits 5-7    = refuse the k-th allocation (1..7; 0 = none)
  *   N & 15      split pattern: chunk sizes used cyclically
- *               (0 = zero-length feed, 255 = all the rest)
+ *               (0 = zero-length feed, 255 = all the rest); no split bytes
+ *               (or only zeros) = the whole stream in one call
  *   rest        the byte stream: u64 BE length + body, repeated
  *
  * An input shorter than the prefix is treated as if missing bytes were 0.
+ * Every input is decoded exactly once, in the way these bytes choose.
  */
 #ifndef SPW_FUZZ_FRAME_INPUT_H
 #define SPW_FUZZ_FRAME_INPUT_H
@@ -19,15 +22,26 @@
 
 #include "spwire/frame.h"
 
+#define SPW_FRAME_INPUT_DIRECT 0x10u
+#define SPW_FRAME_INPUT_FAIL_SHIFT 5
+
 typedef struct spw_frame_input {
     uint64_t limit;
-    unsigned fail_at;       /* 0..15 */
+    unsigned fail_at;       /* 0..7: refuse that allocation (0 = never) */
+    int direct;             /* zero-copy body window */
     const uint8_t *splits;
     size_t nsplits;
     const uint8_t *stream;
     size_t stream_len;
     size_t prefix_len;      /* bytes before the stream */
 } spw_frame_input;
+
+/* The N byte for a mode, a failing allocation and a split count. */
+static inline uint8_t spw_frame_input_mode(int direct, unsigned fail_at, size_t nsplits)
+{
+    return (uint8_t)((direct ? SPW_FRAME_INPUT_DIRECT : 0u) |
+                     ((fail_at & 7u) << SPW_FRAME_INPUT_FAIL_SHIFT) | (nsplits & 15u));
+}
 
 /* L -> limit. Small limits (0..64) are a quarter of the space so the limit
  * paths are hit often; the rest reaches the default, powers of two up to
@@ -61,7 +75,8 @@ static inline void spw_frame_input_parse(const uint8_t *data, size_t size, spw_f
         ns = size - pos;
     }
     in->limit = spw_frame_input_limit(sel);
-    in->fail_at = (unsigned)(n >> 4);
+    in->direct = (n & SPW_FRAME_INPUT_DIRECT) != 0;
+    in->fail_at = (unsigned)(n >> SPW_FRAME_INPUT_FAIL_SHIFT);
     in->splits = data + pos;
     in->nsplits = ns;
     pos += ns;

@@ -1,21 +1,28 @@
 /* fuzz_handshake — the SP handshake parser, one-shot and incremental.
  *
- * The whole input is what the peer sends. Every protocol in the table is
- * tried as the local side, plus a few unknown ids (0, 0xFFFF, and whatever
- * id the input itself announces in bytes 4-5). For each, an independent
- * model of the 8-byte header decides the verdict and the fault; then
- *   - spw_handshake_check on the first 8 bytes must match the model;
- *   - spw_handshake_feed must reach the same verdict and fault for the whole
- *     input in one call, one byte at a time, and cut at every single point
- *     and every pair of points within the first 10 bytes;
- *   - a failure is reported by the call that brought the offending byte
- *     (the peer id, bytes 4-5, may be judged on either byte), never earlier
- *     or later; errors are sticky; DONE consumes exactly 8 bytes, only for a
- *     valid header whose id is spw_proto_peer(self), and stays DONE;
- *   - consumed never exceeds what was fed;
+ * Input layout (the leading bytes choose, the rest is what the peer sends):
+ *   byte 0   local side: k = byte % 16; 0..10 the k-th protocol of the
+ *            table, 11 the valid partner of the id the peer announces
+ *            (the announced id itself when it has none), 12 id 0x0000,
+ *            13 id 0xFFFF, 14 the announced id, 15 the announced id ^ 1
+ *   byte 1   how the peer bytes are cut into feed calls: 0xFF one byte
+ *            per call; otherwise cuts at a = byte & 15 and a + (byte >> 4),
+ *            so three calls [0,a) [a,b) [b,end) (empty calls included)
+ *   rest     the peer's bytes (the announced id is rest[4..5])
+ * Each input runs one local side and one cutting, so an execution costs a
+ * handful of calls. For that side an independent model of the 8-byte
+ * header decides the verdict and the fault; then
+ *   - spw_handshake_check on the first 8 bytes must match the model (the
+ *     one-shot reference);
+ *   - spw_handshake_feed at the chosen cuts must reach the same verdict and
+ *     fault; a failure is reported by the call that brought the offending
+ *     byte (the peer id, bytes 4-5, may be judged on either byte), never
+ *     earlier or later; errors are sticky; DONE consumes exactly 8 bytes,
+ *     only for a valid header whose id is spw_proto_peer(self), and stays
+ *     DONE; consumed never exceeds what was fed;
  *   - output/sent/finished behave (8 bytes = spw_handshake_encode(self),
  *     sent clamps);
- *   - the protocol table is self-consistent for the announced id.
+ *   - the protocol table is self-consistent for the local and announced ids.
  */
 #include <stdint.h>
 #include <string.h>
@@ -250,45 +257,53 @@ static void check_table(uint16_t id)
     }
 }
 
-static void run_self(uint16_t self, const uint8_t *data, size_t size)
-{
-    hs_model m;
-    model_build(&m, self, data, size);
-    check_oneshot(&m, self, data, size);
-    check_feed(&m, self, data, size, NULL, 0, 0);
-    check_feed(&m, self, data, size, NULL, 0, 1);
-    size_t cuts[2];
-    for (size_t i = 0; i <= 9; i++) {
-        cuts[0] = i;
-        check_feed(&m, self, data, size, cuts, 1, 0);
-        for (size_t j = i; j <= 9; j++) {
-            cuts[1] = j;
-            check_feed(&m, self, data, size, cuts, 2, 0);
-        }
-    }
-    check_output(self, data, size);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint16_t announced = 0x1234;
-    if (size >= 6) {
-        announced = (uint16_t)((data[4] << 8) | data[5]);
-    }
-    uint16_t extra[4] = {0x0000, 0xFFFF, announced, (uint16_t)(announced ^ 0x0001)};
+    uint8_t sel = size > 0 ? data[0] : 0;
+    uint8_t cut = size > 1 ? data[1] : 0;
+    size_t pre = size < 2 ? size : 2;
+    const uint8_t *peer = data + pre;
+    size_t n = size - pre;
 
-    for (int i = 0; i < SPW_PROTO_COUNT; i++) {
-        int id = spw_proto_at(i);
+    uint16_t announced = 0x1234;
+    if (n >= 6) {
+        announced = (uint16_t)((peer[4] << 8) | peer[5]);
+    }
+    uint16_t self;
+    unsigned k = sel % 16u;
+    if (k < (unsigned)SPW_PROTO_COUNT) {
+        int id = spw_proto_at((int)k);
         SPW_FUZZ_CHECK(id >= 0 && id <= 0xFFFF);
-        check_table((uint16_t)id);
-        run_self((uint16_t)id, data, size);
+        self = (uint16_t)id;
+    } else if (k == 11) {
+        int partner = spw_proto_peer(announced);
+        self = partner >= 0 ? (uint16_t)partner : announced;
+    } else if (k == 12) {
+        self = 0x0000;
+    } else if (k == 13) {
+        self = 0xFFFF;
+    } else if (k == 14) {
+        self = announced;
+    } else {
+        self = (uint16_t)(announced ^ 0x0001);
     }
+    check_table(self);
+    check_table(announced);
     SPW_FUZZ_CHECK(spw_proto_at(-1) == -1 && spw_proto_at(SPW_PROTO_COUNT) == -1);
-    for (int i = 0; i < 4; i++) {
-        check_table(extra[i]);
-        run_self(extra[i], data, size);
+
+    hs_model m;
+    model_build(&m, self, peer, n);
+    check_oneshot(&m, self, peer, n);
+    if (cut == 0xFF) {
+        check_feed(&m, self, peer, n, NULL, 0, 1);
+    } else {
+        size_t cuts[2];
+        cuts[0] = cut & 15u;
+        cuts[1] = cuts[0] + (cut >> 4);
+        check_feed(&m, self, peer, n, cuts, 2, 0);
     }
+    check_output(self, peer, n);
     /* Every fault has a description. */
-    SPW_FUZZ_CHECK(spw_handshake_fault_str(size > 0 ? data[0] : 0) != NULL);
+    SPW_FUZZ_CHECK(spw_handshake_fault_str(n > 0 ? peer[0] : 0) != NULL);
     return 0;
 }

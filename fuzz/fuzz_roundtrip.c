@@ -3,13 +3,17 @@
  * Input layout:
  *   byte 0   bits 0-1: limit mode (0 none, 1 = largest message, 2 = largest
  *            message - 1 so that message must be refused, 3 = default);
- *            bits 2-7: decoder chunk size (0 = all at once)
- *   then     messages: a size byte s (s < 0xF0: length s; otherwise the
- *            length is ((s & 0x0F) << 16 | next two bytes BE), up to 1 MiB;
- *            messages stop where the total would pass 256 KiB),
+ *            bits 2-7: decoder chunk size c (0 = all at once); on a wire
+ *            image above RT_SMALL_WIRE bytes the chunk is c * 1021, so a
+ *            large message never costs hundreds of thousands of calls
+ *   then     messages: a size byte s (s < 0xFF: length s; s = 0xFF: the
+ *            length is the next three bytes BE masked to 20 bits, up to
+ *            1 MiB; messages stop where the total would pass RT_MAX_TOTAL),
  *            then the body, taken from the input; a body running past the
  *            end of the input is completed with a fixed pattern, so large
  *            bodies (beyond SPW_DECODER_FIRST_CHUNK) cost few input bytes.
+ *            Large messages take a rare byte (0xFF), so most executions
+ *            stay small and cheap; the fuzzer keeps the large ones it needs.
  *
  * Checks: spw_frame_encode / spw_frame_encode_header produce exactly
  * u64 BE length + body; encode refuses a buffer one byte short without
@@ -27,17 +31,29 @@
 #include "spwire/frame.h"
 
 #define RT_MAX_MSGS 512
-/* Enough to make the decoder's buffer double past its first chunk twice. */
-#define RT_MAX_TOTAL ((size_t)256 * 1024)
+/* Enough to make the decoder's buffer double past its first chunk twice
+ * (64 KiB -> 128 KiB -> the announced length). */
+#define RT_MAX_TOTAL ((size_t)132 * 1024)
+#define RT_SMALL_WIRE ((size_t)16 * 1024)
 
 typedef struct rt_msg {
     size_t off; /* body offset in the body store */
     size_t len;
 } rt_msg;
 
-static uint8_t pad_byte(size_t i, size_t len)
+/* Pad body bytes [from, len) of a message of length len: byte i is
+ * (i * 31 + len) & 0xFF, which repeats every 256 bytes, so one period is
+ * computed and then copied. */
+static void pad_fill(uint8_t *body, size_t from, size_t len)
 {
-    return (uint8_t)((i * 31u + len) & 0xFF);
+    size_t first = len - from < 256 ? len - from : 256;
+    for (size_t k = 0; k < first; k++) {
+        body[from + k] = (uint8_t)(((from + k) * 31u + len) & 0xFF);
+    }
+    for (size_t k = from + first; k < len; k += 256) {
+        size_t n = len - k < 256 ? len - k : 256;
+        memcpy(body + k, body + from, n);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -57,14 +73,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (pos < size && nmsgs < RT_MAX_MSGS) {
         uint8_t s = data[pos++];
         size_t len = s;
-        if (s >= 0xF0) {
-            size_t hi = pos < size ? data[pos] : 0;
-            size_t lo = pos + 1 < size ? data[pos + 1] : 0;
-            pos += 2;
+        if (s == 0xFF) {
+            size_t b0 = pos < size ? data[pos] : 0;
+            size_t b1 = pos + 1 < size ? data[pos + 1] : 0;
+            size_t b2 = pos + 2 < size ? data[pos + 2] : 0;
+            pos += 3;
             if (pos > size) {
                 pos = size;
             }
-            len = ((size_t)(s & 0x0F) << 16) | (hi << 8) | lo;
+            len = ((b0 & 0x0F) << 16) | (b1 << 8) | b2;
         }
         if (total + len > RT_MAX_TOTAL) {
             break;
@@ -86,16 +103,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t p = 1;
         for (size_t i = 0; i < nmsgs; i++) {
             uint8_t s = data[p++];
-            if (s >= 0xF0) {
-                p = p + 2 > size ? size : p + 2;
+            if (s == 0xFF) {
+                p = p + 3 > size ? size : p + 3;
             }
             size_t len = msgs[i].len;
             size_t from_input = size - p < len ? size - p : len;
             if (from_input) {
                 memcpy(bodies + msgs[i].off, data + p, from_input);
             }
-            for (size_t k = from_input; k < len; k++) {
-                bodies[msgs[i].off + k] = pad_byte(k, len);
+            if (from_input < len) {
+                pad_fill(bodies + msgs[i].off, from_input, len);
             }
             p += from_input;
         }
@@ -190,6 +207,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     /* Incremental decode at the chosen chunking. */
+    if (wire_len > RT_SMALL_WIRE) {
+        chunk *= 1021;
+    }
     {
         spw_fuzz_alloc alloc;
         spw_fuzz_alloc_init(&alloc, 0);

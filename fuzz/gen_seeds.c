@@ -142,6 +142,21 @@ static void emit(const char *target, const char *name, const buf *b)
 
 /* ---- handshake ------------------------------------------------------------ */
 
+/* fuzz_handshake inputs are <local side> <cuts> <peer bytes>: every peer
+ * byte string is written with local side 11 (the valid partner of what it
+ * announces), cut in one of a few ways chosen by the seed's number. */
+static void emit_hs(const char *name, const buf *peer)
+{
+    static const uint8_t cuts[] = {0x00, 0xFF, 0x34, 0x15, 0x26, 0x08, 0x71};
+    static unsigned nth;
+    buf b = {0};
+    b_byte(&b, 11);
+    b_byte(&b, cuts[nth++ % sizeof(cuts)]);
+    b_put(&b, peer->p, peer->n);
+    emit("handshake", name, &b);
+    free(b.p);
+}
+
 static void gen_handshake(void)
 {
     buf b = {0};
@@ -151,11 +166,11 @@ static void gen_handshake(void)
         b.n = 0;
         b_hs(&b, id);
         snprintf(name, sizeof(name), "announce-%s", spw_proto_name(id));
-        emit("handshake", name, &b);
+        emit_hs(name, &b);
         /* header followed by the first frame, as on the wire */
         b_frame(&b, 5, (uint8_t)i);
         snprintf(name, sizeof(name), "announce-%s-then-frame", spw_proto_name(id));
-        emit("handshake", name, &b);
+        emit_hs(name, &b);
     }
     /* One wrong byte at each offset (req header). */
     for (int off = 0; off < SPW_HANDSHAKE_SIZE; off++) {
@@ -163,7 +178,7 @@ static void gen_handshake(void)
         b_hs(&b, SPW_PROTO_REQ);
         b.p[off] ^= 0x80;
         snprintf(name, sizeof(name), "req-bad-byte-%d", off);
-        emit("handshake", name, &b);
+        emit_hs(name, &b);
     }
     /* Prefixes of a valid header. */
     for (int len = 0; len < SPW_HANDSHAKE_SIZE; len++) {
@@ -171,35 +186,61 @@ static void gen_handshake(void)
         b_hs(&b, SPW_PROTO_PAIR1);
         b.n = (size_t)len;
         snprintf(name, sizeof(name), "pair1-prefix-%d", len);
-        emit("handshake", name, &b);
+        emit_hs(name, &b);
     }
     static const uint16_t odd[] = {0x0000, 0xFFFF, 0x0012, 0x1000, 0x0110};
     for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
         b.n = 0;
         b_hs(&b, odd[i]);
         snprintf(name, sizeof(name), "unknown-proto-%04x", odd[i]);
-        emit("handshake", name, &b);
+        emit_hs(name, &b);
     }
     b.n = 0;
     b_put(&b, "GET / HTTP/1.1\r\n\r\n", 18);
-    emit("handshake", "http-get", &b);
+    emit_hs("http-get", &b);
     b.n = 0;
     b_hs(&b, SPW_PROTO_SUB);
     b.p[3] = 1;
-    emit("handshake", "sub-version-1", &b);
+    emit_hs("sub-version-1", &b);
     free(b.p);
 }
 
 /* ---- frame --------------------------------------------------------------- */
 
-/* Start a fuzz_frame input: selector, split count | fail_at, splits. */
+/* Start a fuzz_frame input: selector, mode byte, splits (frame_input.h). */
 static void frame_prefix(buf *b, uint8_t sel, unsigned fail_at, const uint8_t *splits,
                          size_t nsplits)
 {
     b->n = 0;
     b_byte(b, sel);
-    b_byte(b, (uint8_t)((fail_at << 4) | (nsplits & 15)));
+    b_byte(b, spw_frame_input_mode(0, fail_at, nsplits));
     b_put(b, splits, nsplits);
+}
+
+/* fuzz_frame decodes each input one way only, so every frame seed is also
+ * written in the zero-copy mode and, when short, one byte per call. */
+static void emit_frame(const char *name, const buf *b)
+{
+    char vname[160];
+    spw_frame_input in;
+    spw_frame_input_parse(b->p, b->n, &in);
+    emit("frame", name, b);
+    buf v = {0};
+    b_put(&v, b->p, b->n);
+    v.p[1] = (uint8_t)(v.p[1] | SPW_FRAME_INPUT_DIRECT);
+    snprintf(vname, sizeof(vname), "%s+zero-copy", name);
+    emit("frame", vname, &v);
+    if (in.stream_len <= 4096 && !(in.nsplits == 1 && in.splits[0] == 1)) {
+        static const uint8_t one[] = {1};
+        v.n = 0;
+        b_byte(&v, b->p[0]);
+        b_byte(&v, spw_frame_input_mode(0, in.fail_at, 1));
+        b_put(&v, one, 1);
+        b_put(&v, in.stream, in.stream_len);
+        snprintf(vname, sizeof(vname), "%s+bytewise", name);
+        emit("frame", vname, &v);
+    }
+    free(v.p);
 }
 
 static void gen_frame(void)
@@ -211,32 +252,32 @@ static void gen_frame(void)
     static const uint8_t sp_odd[] = {9, 1, 16, 2};
 
     frame_prefix(&b, 0, 0, sp_none, 0);
-    emit("frame", "empty-stream", &b);
+    emit_frame("empty-stream", &b);
 
     frame_prefix(&b, 0, 0, sp_none, 0);
     b_frame(&b, 0, 0);
-    emit("frame", "one-empty-frame", &b);
+    emit_frame("one-empty-frame", &b);
 
     frame_prefix(&b, 65, 0, sp_mixed, sizeof(sp_mixed));
     for (uint8_t i = 0; i < 6; i++) {
         b_frame(&b, (size_t)i * 3, i);
     }
-    emit("frame", "six-small-frames-default-limit-mixed-splits", &b);
+    emit_frame("six-small-frames-default-limit-mixed-splits", &b);
 
     /* Limit 16: frames of 15, 16 accepted; 17 refused. */
     frame_prefix(&b, 16, 0, sp_bytes, sizeof(sp_bytes));
     b_frame(&b, 15, 1);
     b_frame(&b, 16, 2);
-    emit("frame", "limit16-at-limit", &b);
+    emit_frame("limit16-at-limit", &b);
     b_frame(&b, 17, 3);
-    emit("frame", "limit16-over-limit", &b);
+    emit_frame("limit16-over-limit", &b);
 
     /* Limit 1 and the smallest frames. */
     frame_prefix(&b, 1, 0, sp_odd, sizeof(sp_odd));
     b_frame(&b, 0, 0);
     b_frame(&b, 1, 1);
     b_frame(&b, 2, 2);
-    emit("frame", "limit1-0-1-2", &b);
+    emit_frame("limit1-0-1-2", &b);
 
     /* Announced giants with no limit: reserved bits and beyond. */
     static const uint64_t giants[] = {
@@ -251,7 +292,7 @@ static void gen_frame(void)
         b_header(&b, giants[i]);
         b_fill(&b, 10, 0x42);
         snprintf(name, sizeof(name), "nolimit-announce-%016llx", (unsigned long long)giants[i]);
-        emit("frame", name, &b);
+        emit_frame(name, &b);
     }
 
     /* Partial header and partial body at the end. */
@@ -259,22 +300,22 @@ static void gen_frame(void)
     b_frame(&b, 3, 1);
     b_header(&b, 100);
     b.n -= 3;
-    emit("frame", "partial-header", &b);
+    emit_frame("partial-header", &b);
     frame_prefix(&b, 65, 0, sp_bytes, sizeof(sp_bytes));
     b_frame(&b, 3, 1);
     b_header(&b, 100);
     b_fill(&b, 40, 7);
-    emit("frame", "partial-body", &b);
+    emit_frame("partial-body", &b);
 
     /* Bodies around the decoder's first chunk, no limit, odd splits. */
     static const uint8_t sp_big[] = {255};
     frame_prefix(&b, 0, 0, sp_big, sizeof(sp_big));
     b_frame(&b, SPW_DECODER_FIRST_CHUNK - 1, 1);
     b_frame(&b, SPW_DECODER_FIRST_CHUNK, 2);
-    emit("frame", "first-chunk-edges", &b);
+    emit_frame("first-chunk-edges", &b);
     frame_prefix(&b, 0, 0, sp_odd, sizeof(sp_odd));
     b_frame(&b, SPW_DECODER_FIRST_CHUNK + 1, 3);
-    emit("frame", "first-chunk-plus-1", &b);
+    emit_frame("first-chunk-plus-1", &b);
 
     /* Allocation-failure passes. */
     for (unsigned k = 1; k <= 3; k++) {
@@ -284,21 +325,21 @@ static void gen_frame(void)
         b_frame(&b, 20, 2);
         b_frame(&b, 30, 3);
         snprintf(name, sizeof(name), "fail-alloc-%u", k);
-        emit("frame", name, &b);
+        emit_frame(name, &b);
     }
 
     /* Power-of-two and all-ones limits with frames just under/over. */
     frame_prefix(&b, 128 + 5, 0, sp_none, 0); /* limit 32 */
     b_frame(&b, 32, 1);
     b_frame(&b, 33, 2);
-    emit("frame", "limit32-pow2", &b);
+    emit_frame("limit32-pow2", &b);
     frame_prefix(&b, 192 + 59, 0, sp_mixed, sizeof(sp_mixed)); /* limit 31 */
     b_frame(&b, 31, 1);
     b_frame(&b, 32, 2);
-    emit("frame", "limit31-ones", &b);
+    emit_frame("limit31-ones", &b);
     frame_prefix(&b, 192, 0, sp_none, 0); /* limit 2^64-1 */
     b_header(&b, UINT64_C(0x0FFFFFFFFFFFFFFF));
-    emit("frame", "limit-max-announce-2^60-1", &b);
+    emit_frame("limit-max-announce-2^60-1", &b);
     free(b.p);
 }
 
@@ -306,10 +347,11 @@ static void gen_frame(void)
 
 static void rt_msg(buf *b, size_t len, uint8_t seed)
 {
-    if (len < 0xF0) {
+    if (len < 0xFF) {
         b_byte(b, (uint8_t)len);
     } else {
-        b_byte(b, (uint8_t)(0xF0 | ((len >> 16) & 0x0F)));
+        b_byte(b, 0xFF);
+        b_byte(b, (uint8_t)((len >> 16) & 0x0F));
         b_byte(b, (uint8_t)((len >> 8) & 0xFF));
         b_byte(b, (uint8_t)(len & 0xFF));
     }

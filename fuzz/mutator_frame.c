@@ -61,7 +61,7 @@ typedef struct mut_frame {
 
 typedef struct mut_state {
     uint8_t sel;        /* limit selector */
-    uint8_t n;          /* split count | fail_at << 4 */
+    uint8_t n;          /* split count | mode bits (frame_input.h) */
     uint8_t splits[16];
     mut_frame frames[MUT_MAX_FRAMES];
     size_t nframes;
@@ -352,7 +352,7 @@ static void mutate_once(mut_state *st, mut_rng *r, const uint8_t *other, size_t 
         st->n = (uint8_t)((st->n & 0xF0) | n);
         break;
     }
-    case 2: /* allocation failure pass */
+    case 2: /* mode: zero-copy bit, refused allocation (frame_input.h) */
         st->n = (uint8_t)((st->n & 0x0F) | (rng_below(r, 16) << 4));
         break;
     case 3:

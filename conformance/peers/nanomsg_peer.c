@@ -233,6 +233,7 @@ int main(int argc, char **argv)
 	be.release = be_release;
 	be.wait_peers = be_wait_peers;
 	be.close = be_close;
+	be.wait_close = NULL;
 	code = spw_peer_run(&o, &be);
 out:
 	spw_peer_opts_free(&o);

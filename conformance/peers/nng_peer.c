@@ -228,6 +228,38 @@ static int be_wait_peers(void *ctx, int n, int timeout_ms, spw_peer_err *err)
 	return 0;
 }
 
+/* --wait-close: wait until NNG reports every pipe removed. */
+static int be_wait_close(void *ctx, int timeout_ms, spw_peer_err *err)
+{
+	struct nng_peer *np = ctx;
+	struct timespec deadline;
+	int rv = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	if (timeout_ms >= 0) {
+		deadline.tv_sec += timeout_ms / 1000;
+		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&np->lock);
+	while (np->pipes > 0 && rv == 0) {
+		if (timeout_ms < 0)
+			rv = pthread_cond_wait(&np->cv, &np->lock);
+		else
+			rv = pthread_cond_timedwait(&np->cv, &np->lock, &deadline);
+	}
+	pthread_mutex_unlock(&np->lock);
+	if (rv != 0) {
+		err->name = "ETIMEDOUT";
+		err->detail = "the peer kept its pipe open";
+		return -1;
+	}
+	return 0;
+}
+
 static void be_close(void *ctx)
 {
 	struct nng_peer *np = ctx;
@@ -291,9 +323,22 @@ static int setup_endpoint(struct nng_peer *np, const spw_peer_opts *o, const cha
 		if (rv != 0)
 			return rv;
 		/* The listener takes over the descriptor; it only accepts
-		 * descriptors once started. */
+		 * descriptors once started.  Every --fd goes to this one
+		 * listener (see conformance/interop/README.md for what NNG
+		 * 1.10.1 makes of more than one). */
 		*op = "setopt";
-		return nng_listener_set_int(l, NNG_OPT_SOCKET_FD, o->fd);
+		for (int i = 0; i < o->nfds; i++) {
+			if ((rv = nng_listener_set_int(l, NNG_OPT_SOCKET_FD, o->fds[i])) != 0)
+				return rv;
+			if (o->fd_one_by_one && i + 1 < o->nfds) {
+				spw_peer_err err;
+				*op = "fd-one-by-one";
+				if (be_wait_peers(np, i + 1, o->timeout_ms, &err) != 0)
+					return NNG_ETIMEDOUT;
+				*op = "setopt";
+			}
+		}
+		return 0;
 #else
 		(void)rv;
 		*op = "listen";
@@ -315,6 +360,7 @@ int main(int argc, char **argv)
 		.fd_ok = SPW_HAVE_SOCKET_FD,
 		.fd_unsupported = "socket:// needs NNG >= 1.9",
 		.raw_ok = 0,
+		.wait_close_ok = 1,
 	};
 	spw_peer_opts o;
 	struct nng_peer np;
@@ -379,6 +425,7 @@ int main(int argc, char **argv)
 	be.release = be_release;
 	be.wait_peers = be_wait_peers;
 	be.close = be_close;
+	be.wait_close = be_wait_close;
 	code = spw_peer_run(&o, &be);
 out:
 	spw_peer_opts_free(&o);

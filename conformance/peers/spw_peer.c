@@ -16,6 +16,12 @@
  * A malformed header closes that pipe ("rem" with EPROTO and the reason); a
  * message over the hop limit is dropped ("drop" with the reason). Unlike the
  * NNG peers, "rem" here always says why the pipe went away.
+ *
+ * Extra events: {"event":"handshake-failed","total":N} when the listener's
+ * SPW_OPT_HANDSHAKE_FAILURES count grows (a peer sent a bad or mismatched
+ * header, or timed out); {"event":"drop","reason":..} as above.
+ * --fd may be repeated: every fd goes to the one listener.  --wait-close MS
+ * (spw-peer only) waits for the peers to close every pipe.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "peer_cli.h"
@@ -58,6 +64,7 @@ struct spw_peer {
     uint8_t btrace[4 * SPW_TTL_MAX];
     size_t btrace_len;
     spw_pipe *reply_to;
+    int hs_failures; /* SPW_OPT_HANDSHAKE_FAILURES already reported */
     char detail[160];
 };
 
@@ -149,6 +156,15 @@ static void service(struct spw_peer *sp)
             break;
         sp->pipes[sp->npipes++].p = p;
         emit_add(sp, p);
+    }
+    int failures = 0;
+    if (spw_listener_get_int(sp->l, SPW_OPT_HANDSHAKE_FAILURES, &failures) == SPW_OK &&
+        failures > sp->hs_failures) {
+        spw_ev_line l;
+        sp->hs_failures = failures;
+        spw_ev_begin(&l, "handshake-failed");
+        spw_ev_int(&l, "total", failures);
+        spw_ev_end(&l);
     }
 }
 
@@ -402,6 +418,40 @@ static void be_release(void *ctx, spw_peer_rmsg *m)
     m->handle = NULL;
 }
 
+/* --wait-close: stop taking connections, keep finishing handshakes, and
+ * wait until every pipe is closed by the peer (a message that still comes
+ * is dropped with a "drop" event). */
+static int be_wait_close(void *ctx, int timeout_ms, spw_peer_err *err)
+{
+    struct spw_peer *sp = ctx;
+    int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    if (sp->listen_fd >= 0) {
+        close(sp->listen_fd);
+        sp->listen_fd = -1;
+    }
+    for (;;) {
+        service(sp);
+        for (int i = 0; i < sp->npipes; i++) {
+            spw_msg m;
+            int rc = spw_pipe_recv(sp->pipes[i].p, &m, 0);
+            if (rc == SPW_OK) {
+                spw_pipe_msg_free(sp->pipes[i].p, &m);
+                emit_drop("message while waiting for the peer to close");
+            } else if (rc != SPW_ETIMEDOUT) {
+                remove_pipe(sp, i, rc, NULL);
+                i--;
+            }
+        }
+        if (sp->npipes == 0 && spw_listener_pending(sp->l) == 0)
+            return 0;
+        if (left_ms(deadline) == 0) {
+            snprintf(sp->detail, sizeof sp->detail, "%d pipe(s) still open", sp->npipes);
+            return fail(err, SPW_ETIMEDOUT, sp->detail);
+        }
+        wait_activity(sp, deadline);
+    }
+}
+
 static void be_close(void *ctx)
 {
     struct spw_peer *sp = ctx;
@@ -507,6 +557,7 @@ int main(int argc, char **argv)
         .fd_ok = 1,
         .fd_unsupported = NULL,
         .raw_ok = 0,
+        .wait_close_ok = 1,
     };
     spw_peer_opts o;
     int rv = spw_peer_parse(&o, &caps, argc, argv);
@@ -542,7 +593,9 @@ int main(int argc, char **argv)
     int erc = 0;
     switch (o.ep) {
     case SPW_EP_FD:
-        rv = spw_listener_set_int(sp.l, SPW_OPT_SOCKET_FD, o.fd);
+        rv = SPW_OK;
+        for (int i = 0; i < o.nfds && rv == SPW_OK; i++)
+            rv = spw_listener_set_int(sp.l, SPW_OPT_SOCKET_FD, o.fds[i]);
         erc = rv == SPW_OK ? 0 : fail(&err, rv, NULL);
         break;
     case SPW_EP_TCP_LISTEN:
@@ -564,6 +617,7 @@ int main(int argc, char **argv)
         .release = be_release,
         .wait_peers = be_wait_peers,
         .close = be_close,
+        .wait_close = be_wait_close,
     };
     code = spw_peer_run(&o, &be);
     spw_peer_opts_free(&o);

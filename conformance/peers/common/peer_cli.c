@@ -43,7 +43,10 @@ void spw_peer_usage(FILE *f, const char *prog)
 	    "  --proto NAME        pair0 pair1 pub sub req rep push pull surveyor\n"
 	    "                      respondent bus\n"
 	    "Endpoint (exactly one):\n"
-	    "  --fd N              inherited connected stream socket (socket://)\n"
+	    "  --fd N              inherited connected stream socket (socket://);\n"
+	    "                      repeat it to hand several sockets to one listener\n"
+	    "  --fd-one-by-one     with several --fd: hand over the next one only once\n"
+	    "                      the previous became a pipe (bounded by --timeout)\n"
 	    "  --tcp-listen URL    listen on tcp://HOST:PORT\n"
 	    "  --tcp-connect URL   dial tcp://HOST:PORT (non-blocking: retried until\n"
 	    "                      the peer listens)\n"
@@ -52,6 +55,7 @@ void spw_peer_usage(FILE *f, const char *prog)
 	    "  --send-file FILE    send the contents of FILE\n"
 	    "  --size S            send generated S-byte payloads: byte i of message k\n"
 	    "                      (k counted from 0) is (k*31 + i) & 0xff\n"
+	    "  --sizes S1,S2,..    like --size, message k being S[k %% n] bytes long\n"
 	    "  --recv              receive --count messages and report them\n"
 	    "  --echo              receive and send each message back (rep/respondent:\n"
 	    "                      as the reply)\n"
@@ -69,6 +73,11 @@ void spw_peer_usage(FILE *f, const char *prog)
 	    "                      (default %d; -1 = infinite)\n"
 	    "  --wait-peers N      before sending, wait until N pipes are connected\n"
 	    "  --linger MS         pause after the last send before closing (default %d)\n"
+	    "  --seq               with --size/--sizes: the first 8 bytes of message k\n"
+	    "                      (fewer if shorter) are k, u64 big-endian\n"
+	    "  --wait-close MS     after the behaviour, wait up to MS for the peers to\n"
+	    "                      close every pipe (exit 1 if they do not; only where\n"
+	    "                      the peer supports it)\n"
 	    "  --raw               raw-mode socket (only where the peer supports it)\n"
 	    "  --help              show this help\n"
 	    "\n"
@@ -200,6 +209,45 @@ void spw_peer_opts_free(spw_peer_opts *o)
 	free(o->payload);
 	o->payload = NULL;
 	o->payload_len = 0;
+	free(o->sizes);
+	o->sizes = NULL;
+	o->nsizes = 0;
+}
+
+/* "S1,S2,..." -> malloc'ed array; -1 on a malformed list. */
+static int parse_sizes(const char *s, long long **out, size_t *n)
+{
+	long long *v = malloc(SPW_PEER_MAX_SIZES * sizeof(*v));
+	size_t k = 0;
+
+	if (v == NULL)
+		return -1;
+	while (*s) {
+		char num[32];
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		if (k == SPW_PEER_MAX_SIZES || len == 0 || len >= sizeof(num))
+			goto bad;
+		memcpy(num, s, len);
+		num[len] = '\0';
+		if (parse_ll(num, 0, (long long)1 << 40, &v[k]) != 0)
+			goto bad;
+		k++;
+		s += len;
+		if (*s == ',') {
+			s++;
+			if (*s == '\0')
+				goto bad;
+		}
+	}
+	if (k == 0)
+		goto bad;
+	*out = v;
+	*n = k;
+	return 0;
+bad:
+	free(v);
+	return -1;
 }
 
 int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char **argv)
@@ -217,6 +265,7 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 	o->count = 1;
 	o->timeout_ms = SPW_DEFAULT_TIMEOUT_MS;
 	o->linger_ms = SPW_DEFAULT_LINGER_MS;
+	o->wait_close_ms = -2;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
@@ -244,9 +293,14 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 			NEED_VALUE("--fd");
 			if (parse_ll(val, 0, INT_MAX, &v) != 0)
 				BAD("--fd: not a file descriptor number: '%s'", val);
+			if (o->nfds == SPW_PEER_MAX_FDS)
+				BAD("--fd: too many (at most %s)", "16");
+			if (o->nfds == 0) {
+				o->fd = (int)v;
+				n_ep++;
+			}
 			o->ep = SPW_EP_FD;
-			o->fd = (int)v;
-			n_ep++;
+			o->fds[o->nfds++] = (int)v;
 		} else if (match(a, "--tcp-listen", 1, &i, argc, argv, &val)) {
 			NEED_VALUE("--tcp-listen");
 			if (strncmp(val, "tcp://", 6) != 0)
@@ -281,6 +335,23 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 				BAD("--send: not an even-length hex string: '%s'", val);
 			want_send = 1;
 			n_payload++;
+		} else if (match(a, "--sizes", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--sizes");
+			free(o->sizes);
+			o->sizes = NULL;
+			if (parse_sizes(val, &o->sizes, &o->nsizes) != 0)
+				BAD("--sizes: not a comma-separated list of byte counts: '%s'", val);
+			want_send = 1;
+			n_payload++;
+		} else if (match(a, "--fd-one-by-one", 0, &i, argc, argv, &val)) {
+			o->fd_one_by_one = 1;
+		} else if (match(a, "--seq", 0, &i, argc, argv, &val)) {
+			o->seq = 1;
+		} else if (match(a, "--wait-close", 1, &i, argc, argv, &val)) {
+			NEED_VALUE("--wait-close");
+			if (parse_ll(val, 0, INT_MAX, &v) != 0)
+				BAD("--wait-close: not milliseconds: '%s'", val);
+			o->wait_close_ms = (int)v;
 		} else if (match(a, "--size", 1, &i, argc, argv, &val)) {
 			NEED_VALUE("--size");
 			if (parse_ll(val, 0, (long long)1 << 40, &v) != 0)
@@ -340,7 +411,11 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 		BAD("%s", caps->fd_unsupported ? caps->fd_unsupported : "--fd is not supported by this peer");
 
 	if (n_payload > 1)
-		BAD("only one of --send, --send-file, --size may be given%s", "");
+		BAD("only one of --send, --send-file, --size, --sizes may be given%s", "");
+	if (o->seq && o->size < 0 && o->sizes == NULL)
+		BAD("--seq needs --size or --sizes%s", "");
+	if (o->wait_close_ms != -2 && caps && !caps->wait_close_ok)
+		BAD("--wait-close is not supported by this peer%s", "");
 	if (want_send + want_recv + want_echo != 1)
 		BAD("exactly one behaviour is required: --send/--send-file/--size, --recv or --echo%s", "");
 	o->mode = want_send ? SPW_MODE_SEND : want_recv ? SPW_MODE_RECV : SPW_MODE_ECHO;
@@ -357,13 +432,16 @@ unsigned char *spw_peer_payload(const spw_peer_opts *o, long long k, size_t *len
 {
 	unsigned char *b;
 
-	if (o->size >= 0) {
-		size_t n = (size_t)o->size, i;
+	if (o->size >= 0 || o->sizes != NULL) {
+		size_t n, i;
+		n = o->sizes ? (size_t)o->sizes[(unsigned long long)k % o->nsizes] : (size_t)o->size;
 		b = malloc(n ? n : 1);
 		if (b == NULL)
 			return NULL;
 		for (i = 0; i < n; i++)
 			b[i] = (unsigned char)(((unsigned long long)k * 31u + i) & 0xffu);
+		for (i = 0; o->seq && i < 8 && i < n; i++)
+			b[i] = (unsigned char)((unsigned long long)k >> (56 - 8 * i));
 		*len = n;
 		return b;
 	}

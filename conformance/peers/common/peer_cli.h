@@ -56,20 +56,31 @@ typedef struct spw_peer_caps {
 	int fd_ok;                   /* --fd supported */
 	const char *fd_unsupported;  /* message when it is not */
 	int raw_ok;                  /* --raw supported */
+	int wait_close_ok;           /* --wait-close supported */
 } spw_peer_caps;
 
 #define SPW_ALL_PROTOS ((1UL << SPW_P_COUNT) - 1)
+
+/* Most --fd options one command line may carry. */
+#define SPW_PEER_MAX_FDS 16
+#define SPW_PEER_MAX_SIZES 64
 
 typedef struct spw_peer_opts {
 	enum spw_peer_proto proto;
 	const char *proto_name;
 	enum spw_ep_kind ep;
-	int fd;              /* SPW_EP_FD */
+	int fd;              /* SPW_EP_FD: the first --fd */
+	int fds[SPW_PEER_MAX_FDS]; /* SPW_EP_FD: every --fd, in order */
+	int nfds;
+	int fd_one_by_one;   /* --fd-one-by-one */
 	const char *url;     /* SPW_EP_TCP_* */
 	enum spw_mode mode;
 	unsigned char *payload; /* --send / --send-file (owned) */
 	size_t payload_len;
 	long long size;      /* --size S, or -1 */
+	long long *sizes;    /* --sizes LIST (owned), or NULL */
+	size_t nsizes;
+	int seq;             /* --seq: message index in the first 8 bytes */
 	long long count;     /* default 1 */
 	long long recvmax;   /* --recvmax; valid when recvmax_set */
 	int recvmax_set;
@@ -77,6 +88,7 @@ typedef struct spw_peer_opts {
 	int raw;
 	int wait_peers;      /* default 0 */
 	int linger_ms;       /* default SPW_DEFAULT_LINGER_MS */
+	int wait_close_ms;   /* --wait-close MS, or -2 when not given */
 } spw_peer_opts;
 
 #define SPW_DEFAULT_TIMEOUT_MS 5000
@@ -93,7 +105,9 @@ void spw_peer_opts_free(spw_peer_opts *o);
 
 /* Payload of message k (0-based), malloc'ed (never NULL unless out of
  * memory; a zero-length payload still returns a 1-byte allocation).
- * With --size S, byte i of message k is (k*31 + i) & 0xff. */
+ * With --size S, byte i of message k is (k*31 + i) & 0xff; with --sizes
+ * LIST the same bytes, message k being LIST[k % n] long.  With --seq the
+ * first min(8, len) bytes are then replaced by k as a u64, big-endian. */
 unsigned char *spw_peer_payload(const spw_peer_opts *o, long long k, size_t *len);
 
 #endif /* SPW_PEER_CLI_H */

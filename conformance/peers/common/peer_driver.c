@@ -169,8 +169,15 @@ int spw_peer_run(const spw_peer_opts *o, const spw_peer_backend *b)
 		}
 	}
 
-	if (r.sent > 0)
+	if (o->wait_close_ms >= 0 && b->wait_close != NULL) {
+		spw_peer_err err = {"EINTERNAL", ""};
+		if (b->wait_close(b->ctx, o->wait_close_ms, &err) != 0) {
+			spw_ev_error("wait-close", err.name, err.detail);
+			ok = 0;
+		}
+	} else if (r.sent > 0) {
 		spw_sleep_ms(o->linger_ms);
+	}
 	b->close(b->ctx);
 	spw_sha256_final_hex(&r.digest, digest_hex);
 	spw_ev_done(r.sent, r.received, digest_hex);

@@ -39,6 +39,10 @@ typedef struct spw_peer_backend {
 	int (*wait_peers)(void *ctx, int n, int timeout_ms, spw_peer_err *err);
 	/* Closes the socket; pipe events it causes are emitted before "done". */
 	void (*close)(void *ctx);
+	/* --wait-close: wait until the peers closed every pipe, or timeout_ms
+	 * passes; 0 when they did, else fills err.  NULL when unsupported (the
+	 * parser refuses --wait-close then, see spw_peer_caps). */
+	int (*wait_close)(void *ctx, int timeout_ms, spw_peer_err *err);
 } spw_peer_backend;
 
 /* Runs the behaviour; returns the process exit code (0 completed, 1 not). */

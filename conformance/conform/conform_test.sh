@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# ctest driver for the `conform` label (see CMakeLists.txt here).
+#
+#   conform_test.sh impl NAME PROTO exec-fd|tcp 'CMD'
+#       runs the whole catalogue against one implementation and compares every
+#       verdict with conformance/expectations/NAME.txt
+#   conform_test.sh selftest
+#       proves the tool itself: FAIL, crash, hang and leak detection, exit
+#       codes 0/1/2/3, the TCP roles, JUnit/JSON output, fuzz, replay, diff
+#
+# Environment (set by CMake): SPW_CONFORM, SPW_CONFORM_IUT, SPW_CONFORM_EXPECT,
+# SPW_CONFORM_CASES.  SPW_CONFORM_TIMEOUT overrides the per-case window (ms).
+set -u
+conform=${SPW_CONFORM:?}
+timeout=${SPW_CONFORM_TIMEOUT:-500}
+work=$(mktemp -d "${TMPDIR:-/tmp}/spw-conform-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fails=0
+
+ok()   { printf 'ok    %s\n' "$*"; }
+bad()  { printf 'FAIL  %s\n' "$*"; fails=$((fails + 1)); }
+
+# expect_rc WANT DESCRIPTION -- COMMAND...   (output kept in $work/out)
+expect_rc() {
+    local want=$1 what=$2
+    shift 3
+    "$@" >"$work/out" 2>&1
+    local rc=$?
+    if [ "$rc" -eq "$want" ]; then ok "$what (exit $rc)"; else
+        bad "$what: exit $rc, wanted $want"; tail -40 "$work/out"; fi
+}
+expect_out() {
+    if grep -Eq -- "$1" "$work/out"; then ok "  output has: $1"; else
+        bad "  output lacks: $1"; tail -40 "$work/out"; fi
+}
+
+if [ "${1:-}" = impl ]; then
+    name=$2 proto=$3 kind=$4 cmd=$5
+    args=(--proto "$proto" --timeout "$timeout" --exec "$cmd"
+          --junit "$work/junit.xml" --json "$work/report.json")
+    [ "$kind" = tcp ] && args+=(--connect tcp://127.0.0.1:0)
+    # A reference is held to its recorded verdicts; an implementation without
+    # an expectations file (spwire's own spw-peer) is gated: every MUST passes.
+    if [ -f "$SPW_CONFORM_EXPECT/$name.txt" ]; then
+        args+=(--expect "$SPW_CONFORM_EXPECT/$name.txt")
+    fi
+    "$conform" "${args[@]}"
+    rc=$?
+    if [ -n "${SPW_CONFORM_REPORTS:-}" ]; then
+        mkdir -p "$SPW_CONFORM_REPORTS"
+        cp "$work/junit.xml" "$SPW_CONFORM_REPORTS/$name.junit.xml"
+        cp "$work/report.json" "$SPW_CONFORM_REPORTS/$name.json"
+    fi
+    exit $rc
+fi
+
+[ "${1:-}" = selftest ] || { echo "usage: $0 impl NAME PROTO KIND CMD | selftest" >&2; exit 2; }
+iut=${SPW_CONFORM_IUT:?}
+fd_cmd() { echo "$iut --proto {proto} --fd {fd} --recvmax {recvmax} {behaviour} --mode $1"; }
+base=(--proto pair1 --timeout "$timeout")
+
+# exit 0, the three target roles
+expect_rc 0 "conforming IUT over socket:// passes" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd ok)" -q
+expect_rc 0 "conforming IUT over TCP, IUT listening (--connect, process per case)" -- \
+    "$conform" "${base[@]}" --exec "$iut --proto {proto} --tcp-listen {url}" \
+    --connect tcp://127.0.0.1:0 --include 'handshake.*' --include 'frame.*' -q
+expect_rc 0 "conforming IUT over TCP, IUT dialling (--listen)" -- \
+    "$conform" "${base[@]}" --exec "$iut --proto {proto} --tcp-connect {url}" \
+    --listen tcp://127.0.0.1:0 --include 'pairing.*' --include 'frame.length.*' -q
+port=$(( 20000 + RANDOM % 20000 ))
+"$iut" --proto pair1 --tcp-listen "tcp://127.0.0.1:$port" >/dev/null 2>&1 &
+shared=$!
+expect_rc 0 "one shared IUT (--connect without --exec, liveness probe per case)" -- \
+    "$conform" "${base[@]}" --connect "tcp://127.0.0.1:$port" --include 'handshake.*' -q
+kill "$shared" 2>/dev/null; wait "$shared" 2>/dev/null
+
+# exit 1: a conformance failure, a crash, a hang, a leak -- each naming the case
+expect_rc 1 "lax IUT (ignores reserved bytes) fails" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd lax)" --include 'handshake.*' \
+    --junit "$work/lax.xml" --json "$work/lax.json"
+expect_out '^FAIL +handshake\.reserved-nonzero'
+expect_out 'acceptable: +closed'
+expect_out 'happened: +saw open'
+expect_out '-> 8 bytes:  00 53 50 00 00 11 01 00'
+if command -v python3 >/dev/null; then
+    if python3 - "$work/lax.xml" "$work/lax.json" <<'PY'
+import json, sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+cases = root.findall(".//testcase")
+assert cases and all(c.get("name") for c in cases), "unnamed testcase"
+failed = {c.get("name") for c in cases if c.find("failure") is not None}
+assert "handshake.reserved-nonzero" in failed, failed
+assert int(root.get("failures")) == len(failed)
+rep = json.load(open(sys.argv[2]))
+v = {c["id"]: c["verdict"] for c in rep["cases"]}
+assert v["handshake.reserved-nonzero"] == "FAIL" and v["handshake.valid"] == "PASS"
+assert rep["summary"]["FAIL"] == len(failed)
+PY
+    then ok "  JUnit XML parses, names every testcase, FAIL is <failure>; JSON agrees"
+    else bad "  JUnit/JSON check"; fi
+else
+    grep -q '<failure message=' "$work/lax.xml" && ok "  JUnit has <failure> (python3 absent: shallow check)" \
+        || bad "  JUnit lacks <failure>"
+fi
+expect_rc 1 "crashing IUT (abort on an over-limit length) fails" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd crash)" --include 'frame.length.*'
+expect_out '^FAIL +frame\.length\.limit-plus-one '
+expect_out 'saw crashed: the IUT process died .*signal 6'
+expect_rc 1 "hanging IUT (ignores SIGTERM after an over-limit length) fails" -- \
+    "$conform" "${base[@]}" --kill-timeout 300 --exec "$(fd_cmd hang)" \
+    --include 'frame.length.limit-plus-one*'
+expect_out '^FAIL +frame\.length\.limit-plus-one-header-only'
+expect_out 'saw hung'
+expect_rc 1 "leaking IUT (keeps connections the peer closed) fails" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd leak)" --include 'handshake.valid'
+expect_out '^FAIL +handshake\.valid '
+expect_out 'saw leaked'
+printf 'case x.should\nlevel SHOULD\nrule r\nsend handshake reserved=0x0100\noutcome open\n' \
+    >"$work/should.cases"
+expect_rc 0 "a NON-STRICT verdict does not fail the gate" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd ok)" --cases "$work/should.cases"
+expect_out '^NON-STRICT +x\.should'
+expect_rc 1 "... but does with --strict" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd ok)" --cases "$work/should.cases" --strict
+
+# exit 2: harness errors
+printf 'case bad.one\nlevel MUST\nrule r\nsend handshake\noutcome open\nfrobnicate 3\n' >"$work/bad.cases"
+expect_rc 2 "malformed case file is a harness error" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd ok)" --cases "$work/bad.cases"
+expect_out 'bad\.cases:6: unknown keyword'
+expect_rc 2 "an IUT that cannot start is a harness error" -- \
+    "$conform" "${base[@]}" --exec "/nonexistent/iut {fd}" --include handshake.valid
+expect_out '^ERROR +handshake\.valid'
+expect_rc 2 "a TCP IUT that never listens is a harness error" -- \
+    "$conform" "${base[@]}" --exec "sleep 5 # {url}" --connect tcp://127.0.0.1:0 \
+    --start-timeout 300 --include handshake.valid
+expect_out '^ERROR +handshake\.valid'
+expect_rc 2 "missing --proto is a usage error" -- "$conform" --exec "x {fd}"
+
+# exit 3: the filter matched nothing
+expect_rc 3 "a filter that matches nothing" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd ok)" --include 'handshak.*'
+
+# --list is a dry run that shows skips
+expect_rc 0 "--list" -- "$conform" --proto pair1 --exec "$(fd_cmd ok)" --list
+expect_out 'sp\.rep\.request-id +MUST +applies to rep respondent only'
+
+# expectations: a changed verdict is noticed
+"$conform" "${base[@]}" --exec "$(fd_cmd ok)" --include 'handshake.reserved*' \
+    --write-expect "$work/exp.txt" >/dev/null 2>&1
+expect_rc 1 "--expect notices a changed verdict" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd lax)" --include 'handshake.reserved*' \
+    --expect "$work/exp.txt"
+expect_out 'handshake\.reserved-nonzero +expected PASS +got FAIL'
+
+# fuzz: finds the crash, saves a reproducer, the saved command replays it
+expect_rc 1 "fuzz finds the crashing IUT's defect" -- \
+    "$conform" fuzz --proto pair1 --timeout 150 --exec "$(fd_cmd crash)" \
+    --iterations 300 --seed 7 --max-findings 1 --out "$work/findings" --self "$conform"
+expect_out '^FINDING crashed'
+repro=$(ls "$work"/findings/crashed-*.txt 2>/dev/null | head -1)
+if [ -n "$repro" ]; then
+    cmd=$(sed -n 's/^replay: //p' "$repro")
+    expect_rc 1 "the saved replay command reproduces the crash" -- bash -c "$cmd"
+    expect_out '^FAIL crashed'
+else
+    bad "no reproducer saved"
+fi
+expect_rc 0 "fuzz finds nothing in the conforming IUT" -- \
+    "$conform" fuzz --proto pair1 --timeout 100 --exec "$(fd_cmd ok)" --iterations 40 \
+    --seed 3 --out "$work/findings-ok"
+
+# diff: two implementations disagree exactly where one is lax
+expect_rc 1 "diff reports where two implementations disagree" -- \
+    "$conform" diff --proto pair1 --timeout 150 --a-exec "$(fd_cmd ok)" --b-exec "$(fd_cmd lax)"
+expect_out '^DIFF case:handshake\.reserved-nonzero'
+if grep -q '^DIFF case:handshake.valid$' "$work/out"; then bad "  diff flags identical behaviour"; fi
+
+echo
+if [ "$fails" -eq 0 ]; then echo "selftest: all checks passed"; exit 0; fi
+echo "selftest: $fails check(s) failed"
+exit 1

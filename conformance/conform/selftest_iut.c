@@ -1,0 +1,293 @@
+/* spw-conform-selftest-iut — a tiny SP implementation under test on spwire's
+ * sans-I/O core, used as spw-conform's own self-test. It accepts the peer CLI
+ * subset that {behaviour} produces, and has deliberately broken modes:
+ *
+ *   --mode ok     conforming (echo for pair0/pair1/bus/rep/respondent)
+ *   --mode lax    ignores the version and reserved handshake bytes   -> FAIL
+ *   --mode crash  abort()s on a frame length above the limit         -> crash
+ *   --mode hang   on such a frame stops reading and ignores SIGTERM  -> hang
+ *   --mode leak   never closes a connection the peer closed          -> leak
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netdb.h>
+#include <unistd.h>
+
+#include "spwire/error.h"
+#include "spwire/frame.h"
+#include "spwire/handshake.h"
+#include "spwire/proto.h"
+#include "spwire/sp_header.h"
+
+enum { M_OK, M_LAX, M_CRASH, M_HANG, M_LEAK };
+
+static int mode = M_OK;
+static uint16_t proto;
+static uint64_t recvmax = SPW_RECVMAX_DEFAULT;
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int send_msg(int fd, const uint8_t *hdr, size_t hl, const uint8_t *body, size_t bl)
+{
+    uint8_t h[8];
+    spw_frame_encode_header(h, hl + bl);
+    if (write_all(fd, h, 8) || write_all(fd, hdr, hl) || write_all(fd, body, bl))
+        return -1;
+    return 0;
+}
+
+static void forever(void)
+{
+    for (;;)
+        pause();
+}
+
+/* 0 keep going, -1 close */
+static int on_message(int fd, const uint8_t *m, size_t len)
+{
+    size_t hl;
+    int hops;
+    unsigned ph;
+    switch (proto) {
+    case SPW_PROTO_PAIR0:
+    case SPW_PROTO_BUS:
+        return send_msg(fd, NULL, 0, m, len);
+    case SPW_PROTO_PAIR1: {
+        int v = spw_pair1_parse(m, len, SPW_TTL_DEFAULT, &ph);
+        if (v == SPW_HDR_MALFORMED)
+            return -1;
+        if (v == SPW_HDR_DROP)
+            return 0;
+        uint8_t h[4];
+        spw_pair1_encode(h, 1);
+        return send_msg(fd, h, 4, m + 4, len - 4);
+    }
+    case SPW_PROTO_REP:
+    case SPW_PROTO_RESPONDENT: {
+        int v = spw_backtrace_parse(m, len, SPW_TTL_DEFAULT, &hl, &hops);
+        if (v == SPW_HDR_MALFORMED)
+            return -1;
+        if (v == SPW_HDR_DROP)
+            return 0;
+        return send_msg(fd, m, hl, m + hl, len - hl);
+    }
+    default:
+        return 0;
+    }
+}
+
+static void serve(int fd)
+{
+    spw_handshake hs;
+    spw_handshake_init(&hs, proto);
+    size_t ol;
+    const uint8_t *o = spw_handshake_output(&hs, &ol);
+    if (write_all(fd, o, ol)) {
+        close(fd);
+        return;
+    }
+    spw_handshake_sent(&hs, ol);
+    if (proto == SPW_PROTO_REQ || proto == SPW_PROTO_SURVEYOR) {
+        static const uint8_t rq[] = {0x80, 0, 0, 1, 's', 'p'};
+        send_msg(fd, NULL, 0, rq, sizeof rq);
+    }
+    uint8_t peerhs[8];
+    size_t have = 0;
+    int done = 0;
+    spw_decoder d;
+    spw_decoder_init(&d, recvmax, NULL);
+    uint8_t buf[65536];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (mode == M_LEAK)
+                forever();
+            break;
+        }
+        const uint8_t *p = buf;
+        size_t left = (size_t)n;
+        if (!done) {
+            if (mode == M_LAX) {
+                while (left && have < 8) {
+                    peerhs[have++] = *p++;
+                    left--;
+                }
+                if (have < 8)
+                    continue;
+                peerhs[3] = peerhs[6] = peerhs[7] = 0;
+                if (spw_handshake_check(peerhs, proto, NULL, NULL) != SPW_OK)
+                    break;
+            } else {
+                size_t used;
+                int rc = spw_handshake_feed(&hs, p, left, &used);
+                p += used;
+                left -= used;
+                if (rc < 0)
+                    break;
+                if (rc != SPW_HANDSHAKE_DONE)
+                    continue;
+            }
+            done = 1;
+        }
+        int bad = 0;
+        while (left > 0 && !bad) {
+            size_t used;
+            spw_msg m;
+            int rc = spw_decoder_feed(&d, p, left, &used, &m);
+            p += used;
+            left -= used;
+            if (rc == SPW_FRAME_MESSAGE) {
+                bad = on_message(fd, m.data, m.len) < 0;
+                spw_msg_free(&m, NULL);
+            } else if (rc < 0) {
+                if (rc == SPW_EMSGSIZE && mode == M_CRASH)
+                    abort();
+                if (rc == SPW_EMSGSIZE && mode == M_HANG) {
+                    signal(SIGTERM, SIG_IGN);
+                    forever();
+                }
+                bad = 1;
+            }
+        }
+        if (bad)
+            break;
+    }
+    spw_decoder_fini(&d);
+    close(fd);
+}
+
+static int parse_url(const char *url, char *host, size_t hl, char *port, size_t pl)
+{
+    if (strncmp(url, "tcp://", 6))
+        return -1;
+    const char *hp = url + 6, *c = strrchr(hp, ':');
+    if (!c)
+        return -1;
+    snprintf(host, hl, "%.*s", (int)(c - hp), hp);
+    snprintf(port, pl, "%s", c + 1);
+    return 0;
+}
+
+static int tcp(const char *url, int listening)
+{
+    char host[128], port[16];
+    if (parse_url(url, host, sizeof host, port, sizeof port))
+        return -1;
+    struct addrinfo hints = {0}, *ai;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, port, &hints, &ai))
+        return -1;
+    int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rc = listening ? bind(fd, ai->ai_addr, ai->ai_addrlen) : connect(fd, ai->ai_addr,
+                                                                         ai->ai_addrlen);
+    if (rc == 0 && listening)
+        rc = listen(fd, 8);
+    freeaddrinfo(ai);
+    if (rc) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    int fd = -1;
+    const char *listen_url = NULL, *connect_url = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (strcmp(a, "--proto") == 0) {
+            int id = spw_proto_by_name(v);
+            if (id < 0) {
+                fprintf(stderr, "unknown protocol %s\n", v);
+                return 2;
+            }
+            proto = (uint16_t)id;
+            i++;
+        } else if (strcmp(a, "--fd") == 0) {
+            fd = atoi(v);
+            i++;
+        } else if (strcmp(a, "--tcp-listen") == 0) {
+            listen_url = v;
+            i++;
+        } else if (strcmp(a, "--tcp-connect") == 0) {
+            connect_url = v;
+            i++;
+        } else if (strcmp(a, "--recvmax") == 0) {
+            recvmax = strtoull(v, NULL, 0);
+            i++;
+        } else if (strcmp(a, "--mode") == 0) {
+            static const char *const names[] = {"ok", "lax", "crash", "hang", "leak"};
+            int k;
+            for (k = 0; k < 5; k++)
+                if (strcmp(v, names[k]) == 0)
+                    break;
+            if (k == 5) {
+                fprintf(stderr, "unknown mode %s\n", v);
+                return 2;
+            }
+            mode = k;
+            i++;
+        } else if (strcmp(a, "--count") == 0 || strcmp(a, "--timeout") == 0 ||
+                   strcmp(a, "--send") == 0 || strcmp(a, "--size") == 0) {
+            i++; /* peer CLI flags from {behaviour}: this IUT always echoes */
+        } else if (strcmp(a, "--echo") == 0 || strcmp(a, "--recv") == 0) {
+        } else {
+            fprintf(stderr, "usage: %s --proto NAME (--fd N | --tcp-listen URL | "
+                    "--tcp-connect URL) [--mode ok|lax|crash|hang|leak] [--recvmax N]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (!proto || (fd < 0 && !listen_url && !connect_url)) {
+        fprintf(stderr, "%s: --proto and an endpoint are required\n", argv[0]);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (fd >= 0) {
+        serve(fd);
+        return 0;
+    }
+    if (connect_url) {
+        int c = tcp(connect_url, 0);
+        if (c < 0)
+            return 1;
+        serve(c);
+        return 0;
+    }
+    int l = tcp(listen_url, 1);
+    if (l < 0) {
+        perror("listen");
+        return 1;
+    }
+    for (;;) {
+        int c = accept(l, NULL, NULL);
+        if (c < 0) {
+            if (errno == EINTR)
+                continue;
+            return 1;
+        }
+        serve(c);
+    }
+}

@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# Shared by the fuzzing scripts (fuzz, replay, minimise, triage, coverage):
+# sourced after common.sh, never run. Expects $SPW_ROOT (the checkout).
+
+SPW_FUZZ_ALL_TARGETS=(handshake frame roundtrip session proto_header)
+
+spw_die() { echo "${SPW_PROG:-spwire}: $*" >&2; exit 2; }
+
+# Validate a comma-separated target list; prints one target per line.
+spw_parse_targets() {
+    local list=$1 t ok u
+    [ -n "$list" ] || spw_die "empty target list"
+    IFS=',' read -r -a _spw_t <<<"$list"
+    for t in "${_spw_t[@]}"; do
+        ok=0
+        for u in "${SPW_FUZZ_ALL_TARGETS[@]}"; do [ "$t" = "$u" ] && ok=1; done
+        [ $ok = 1 ] || spw_die "unknown target '$t' (known: ${SPW_FUZZ_ALL_TARGETS[*]})"
+        echo "$t"
+    done
+}
+
+# Quiet unless it fails: run "$@", keep the output in $1.log-ish file.
+spw_quiet() {
+    local log; log=$(mktemp)
+    if ! "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
+}
+
+# Configure (once) and build one engine tree: libfuzzer | afl | replay
+# (replay = ASan+UBSan replay drivers) | coverage (clang source-based
+# coverage replay drivers). Prints the build directory.
+spw_fuzz_build() {
+    local engine=$1 dir="$SPW_ROOT/build/fuzz-$1" jobs=${2:-$(nproc 2>/dev/null || echo 2)}
+    local args=(-S "$SPW_ROOT" -B "$dir" -DSPW_INTEROP=OFF -DCMAKE_BUILD_TYPE=Debug)
+    case "$engine" in
+        libfuzzer) args+=(-DCMAKE_C_COMPILER=clang -DSPW_FUZZ_ENGINE=libfuzzer -DSPW_BUILD_TESTS=OFF) ;;
+        afl)       args+=(-DCMAKE_C_COMPILER=afl-clang-fast -DSPW_FUZZ_ENGINE=afl -DSPW_BUILD_TESTS=OFF) ;;
+        replay)    args+=(-DCMAKE_C_COMPILER=clang -DSPW_FUZZ_ENGINE=replay -DSPW_SANITIZE=address,undefined
+                          -DSPW_BUILD_TESTS=OFF) ;;
+        coverage)  args+=(-DCMAKE_C_COMPILER=clang -DSPW_FUZZ_ENGINE=replay -DSPW_BUILD_TESTS=OFF
+                          "-DCMAKE_C_FLAGS=-fprofile-instr-generate -fcoverage-mapping"
+                          "-DCMAKE_EXE_LINKER_FLAGS=-fprofile-instr-generate"
+                          "-DCMAKE_SHARED_LINKER_FLAGS=-fprofile-instr-generate") ;;
+        *) spw_die "unknown build '$engine'" ;;
+    esac
+    if [ ! -f "$dir/CMakeCache.txt" ]; then
+        echo "configuring $dir" >&2
+        spw_quiet cmake "${args[@]}" || spw_die "cmake configure of $dir failed"
+    fi
+    echo "building $dir" >&2
+    spw_quiet cmake --build "$dir" -j "$jobs" || spw_die "build of $dir failed"
+    echo "$dir"
+}
+
+# Packages a fuzzing engine needs on Debian 12.
+spw_fuzz_packages() {
+    local pk=("${SPW_BUILD_PACKAGES[@]}")
+    case "$1" in
+        afl) pk+=(afl++) ;;
+        coverage) pk+=(llvm-14) ;;
+    esac
+    spw_ensure_packages "${pk[@]}" || spw_die "could not install packages: ${pk[*]}"
+}
+
+# Is this corpus file name a data file (not an index or README)?
+spw_is_input() {
+    case "$(basename "$1")" in
+        index*|INDEX*|README*|*.md|.*) return 1 ;;
+    esac
+    [ -f "$1" ]
+}
+
+# Count inputs in a directory.
+spw_count_inputs() {
+    local n=0 f
+    [ -d "$1" ] || { echo 0; return; }
+    for f in "$1"/*; do spw_is_input "$f" && n=$((n + 1)); done
+    echo $n
+}
+
+# Add FILE to corpus directory DIR under its SHA-256 name, with a line
+# "<sha256> <name>" in DIR/index.txt. Prints the hash; returns 1 when the
+# content was already there.
+spw_corpus_add() {
+    local file=$1 dir=$2 name=$3 h
+    h=$(sha256sum "$file" | cut -d' ' -f1)
+    mkdir -p "$dir"
+    [ -e "$dir/$h" ] && { echo "$h"; return 1; }
+    cp "$file" "$dir/$h"
+    [ -f "$dir/index.txt" ] || echo "# sha256 name" >"$dir/index.txt"
+    printf '%s %s\n' "$h" "$name" >>"$dir/index.txt"
+    echo "$h"
+}
+
+# Read [libfuzzer] key = value lines of fuzz/<t>.options as -key=value flags.
+spw_lf_options() {
+    local t=$1 key val
+    [ -f "$SPW_ROOT/fuzz/$t.options" ] || return 0
+    while IFS='=' read -r key val; do
+        key=$(echo "$key" | tr -d ' ')
+        val=$(echo "$val" | sed 's/^ *//; s/ *$//')
+        case "$key" in ''|\#*|\[*) continue ;; esac
+        [ "$key" = dict ] && val="$SPW_ROOT/fuzz/$val"
+        printf -- '-%s=%s\n' "$key" "$val"
+    done <"$SPW_ROOT/fuzz/$t.options"
+}

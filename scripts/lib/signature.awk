@@ -1,0 +1,55 @@
+# Crash signature of a sanitizer / harness report (scripts/triage).
+#
+# Output: one line, "<kind> | f1 < f2 < ... < fN": kind is the first error
+# the report names (ASan "heap-buffer-overflow", "SEGV", ..., UBSan
+# "ubsan:<what>", LeakSanitizer "leak", a harness check "invariant(<the
+# violated condition, spaces removed>)", a
+# replay time-out "timeout", else "crash"); f1..fN are the function names of
+# the top N (variable n, default 3) frames of the first stack trace that lie
+# in spwire's own code (source under transport/ or fuzz/), leaving out the
+# reporting helpers (spw_fuzz_fail, the replay driver). Addresses, line
+# numbers and build paths play no part, so the same bug found twice, in
+# different builds or after unrelated edits, gets the same signature.
+BEGIN {
+    if (n == "") n = 3
+    kind = ""; nf = 0; done = 0; instack = 0
+}
+function setkind(k) { if (kind == "") kind = k }
+/spwire fuzz invariant violated at / {
+    # the violated condition, without the file:line before it
+    k = $0; sub(/.*spwire fuzz invariant violated at [^ ]*: /, "", k); gsub(/ +/, "", k)
+    setkind("invariant(" k ")")
+}
+/ERROR: AddressSanitizer: / {
+    k = $0; sub(/.*ERROR: AddressSanitizer: /, "", k); split(k, w, " "); k = w[1]
+    if (k == "ABRT" || k == "SIGABRT") k = "abort"
+    setkind(k)
+}
+/ERROR: LeakSanitizer: / { setkind("leak") }
+/runtime error: / {
+    k = $0; sub(/.*runtime error: /, "", k)
+    # keep the words before the first number, quote or colon
+    gsub(/[0-9'":(].*/, "", k); gsub(/ +$/, "", k); gsub(/ +/, "-", k)
+    setkind("ubsan:" k)
+}
+/: TIMEOUT \(over|ERROR: libFuzzer: timeout/ { setkind("timeout") }
+/^[ \t]*#[0-9]+ 0x[0-9a-f]+ in / {
+    instack = 1
+    if (done) next
+    fn = $0; sub(/.* in /, "", fn)
+    loc = fn; sub(/^[^ ]+ ?/, "", loc)
+    split(fn, w, " "); fn = w[1]
+    # a source location (not "(module+offset)") under transport/ or fuzz/
+    if (loc ~ /^\(/ || loc !~ /\/(transport|fuzz)\/[^ ]*\.[ch](:[0-9]+)*$/) next
+    if (fn == "spw_fuzz_fail" || loc ~ /\/fuzz\/replay_main\.c/) next
+    if (nf < n) { f[++nf] = fn }
+    next
+}
+instack && !/^[ \t]*#[0-9]+/ { if (nf > 0) done = 1; instack = 0 }
+END {
+    if (kind == "") kind = "crash"
+    s = kind " |"
+    for (i = 1; i <= nf; i++) s = s (i > 1 ? " <" : "") " " f[i]
+    if (nf == 0) s = s " (no spwire frame)"
+    print s
+}

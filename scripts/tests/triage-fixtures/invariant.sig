@@ -1,0 +1,1 @@
+invariant(spw_decoder_idle(&p.dec)==(ref.tail==0)) | LLVMFuzzerTestOneInput

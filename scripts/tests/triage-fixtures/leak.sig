@@ -1,0 +1,1 @@
+leak | spw_fuzz_realloc_cb < reserve < feed_body

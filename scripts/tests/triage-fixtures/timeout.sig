@@ -1,0 +1,1 @@
+timeout | (no spwire frame)
