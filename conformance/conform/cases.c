@@ -713,7 +713,7 @@ int cf_parse_text(cf_catalogue *cat, const char *file, const char *text, char *e
     return 0;
 }
 
-static char *read_file(const char *path, char *err, size_t errlen)
+char *cf_read_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -745,7 +745,7 @@ int cf_load(cf_catalogue *cat, const char *path, char *err, size_t errlen)
 {
     DIR *d = opendir(path);
     if (!d) {
-        char *t = read_file(path, err, errlen);
+        char *t = cf_read_file(path, err, errlen);
         if (!t)
             return -1;
         int rc = cf_parse_text(cat, path, t, err, errlen);
@@ -774,7 +774,7 @@ int cf_load(cf_catalogue *cat, const char *path, char *err, size_t errlen)
     for (int i = 0; i < n && rc == 0; i++) {
         char full[4096];
         snprintf(full, sizeof full, "%s/%s", path, names[i]);
-        char *t = read_file(full, err, errlen);
+        char *t = cf_read_file(full, err, errlen);
         if (!t) {
             rc = -1;
             break;

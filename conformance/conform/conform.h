@@ -201,6 +201,10 @@ typedef struct cf_buf {
 } cf_buf;
 void cf_buf_add(cf_buf *b, const void *p, size_t n);
 void cf_buf_free(cf_buf *b);
+
+/* Whole text file, NUL-terminated, malloc'ed (caller frees). NULL with a
+ * message in err when it cannot be read or holds a NUL byte. */
+char *cf_read_file(const char *path, char *err, size_t errlen);
 void cf_buf_printf(cf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Build the bytes of a protocol message as the valid peer of iut_proto

@@ -73,21 +73,6 @@ static int selected(const cf_case *c, char **inc, int ninc, char **exc, int nexc
     return ok;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    cf_buf b = {0};
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        cf_buf_add(&b, tmp, n);
-    fclose(f);
-    if (!b.p)
-        cf_buf_add(&b, "", 0);
-    return (char *)b.p;
-}
 
 static int run_main(int argc, char **argv)
 {
@@ -186,9 +171,9 @@ static int run_main(int argc, char **argv)
         { code = EXIT_HARNESS; goto out; }
     }
     if (expect) {
-        char *txt = slurp(expect);
+        char *txt = cf_read_file(expect, err, sizeof err);
         if (!txt) {
-            fprintf(stderr, "spw-conform: %s: %s\n", expect, strerror(errno));
+            fprintf(stderr, "spw-conform: %s\n", err);
             { code = EXIT_HARNESS; goto out; }
         }
         int rc = cf_expect_parse(&ex, expect, txt, err, sizeof err);

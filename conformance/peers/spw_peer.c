@@ -194,17 +194,26 @@ static int any_source(const struct spw_peer *sp)
     return sp->npipes > 0 || sp->listen_fd >= 0 || spw_listener_pending(sp->l) > 0;
 }
 
+/* Nothing to hand out yet: fail when nothing can ever arrive or the deadline
+ * passed, else wait for activity. 0 to look again, -1 with err filled. */
+static int idle_until(struct spw_peer *sp, int64_t deadline, spw_peer_err *err)
+{
+    if (!any_source(sp))
+        return fail(err, SPW_ECLOSED, "no connection left");
+    if (left_ms(deadline) == 0)
+        return fail(err, SPW_ETIMEDOUT, NULL);
+    wait_activity(sp, deadline);
+    return 0;
+}
+
 static int wait_for_pipes(struct spw_peer *sp, int n, int64_t deadline, spw_peer_err *err)
 {
     for (;;) {
         service(sp);
         if (sp->npipes >= n)
             return 0;
-        if (!any_source(sp))
-            return fail(err, SPW_ECLOSED, "no connection left");
-        if (left_ms(deadline) == 0)
-            return fail(err, SPW_ETIMEDOUT, NULL);
-        wait_activity(sp, deadline);
+        if (idle_until(sp, deadline, err) != 0)
+            return -1;
     }
 }
 
@@ -398,11 +407,8 @@ static int be_recv(void *ctx, spw_peer_rmsg *out, spw_peer_err *err)
             out->handle = h;
             return 0;
         }
-        if (!any_source(sp))
-            return fail(err, SPW_ECLOSED, "no connection left");
-        if (left_ms(deadline) == 0)
-            return fail(err, SPW_ETIMEDOUT, NULL);
-        wait_activity(sp, deadline);
+        if (idle_until(sp, deadline, err) != 0)
+            return -1;
     }
 }
 
