@@ -762,13 +762,47 @@ static void finish_raw(struct verdict *v, struct proc **ps, const char *transpor
  * connection it made failed its handshake, sometimes closes every later
  * connection right after the header exchange (README.md), which would
  * spoil the sessions after the first. */
+
+enum raw_attach_kind { RAW_SOCKETPAIR, RAW_PEER_LISTENS, RAW_PEER_DIALS };
+
+/* Start the one peer process p (ps = {p}) connected to the test's raw side:
+ * over a socketpair (its --fd), or over TCP with the peer listening or
+ * dialing. Returns the raw side's fd (-1 if no connection); *ls gets the
+ * raw listening socket to close afterwards, when there is one. */
+static int raw_attach(struct proc *p, struct proc **ps, enum raw_attach_kind kind, int *ls)
+{
+    int port = 0;
+    if (kind == RAW_SOCKETPAIR) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+            exit(2);
+        proc_arg(p, "--fd");
+        proc_arg(p, "%d", sv[0]);
+        proc_keep(p, sv[0]);
+        procs_start(ps, 1, &sv[0], 1);
+        return sv[1];
+    }
+    if (kind == RAW_PEER_LISTENS) {
+        port = free_port();
+        proc_arg(p, "--tcp-listen");
+        proc_arg(p, "tcp://127.0.0.1:%d", port);
+        procs_start(ps, 1, NULL, 0);
+        return raw_connect(port, RAW_WAIT_MS, ps, 1);
+    }
+    *ls = raw_listen(&port);
+    proc_arg(p, "--tcp-connect");
+    proc_arg(p, "tcp://127.0.0.1:%d", port);
+    procs_start(ps, 1, NULL, 0);
+    return raw_accept(*ls, RAW_WAIT_MS, ps, 1);
+}
+
 static void raw_ref_cases(enum tr t)
 {
     const char *dir = "spwtest->ref";
     for (size_t i = 0; i < NRAWKINDS; i++) {
         struct proc r;
         struct proc *ps[1] = {&r};
-        int fd = -1, ls = -1, port = 0;
+        int fd = -1, ls = -1;
         new_peer(&r, 0, "pull");
         proc_arg(&r, "--recv");
         proc_arg(&r, "--count"); /* a delivered message must not end it */
@@ -778,28 +812,9 @@ static void raw_ref_cases(enum tr t)
         proc_arg(&r, "--timeout");
         proc_arg(&r, "%d", 3 * RAW_WAIT_MS);
         struct verdict v = {0};
-        if (t == TR_SOCKET) {
-            int sv[2];
-            if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-                exit(2);
-            proc_arg(&r, "--fd");
-            proc_arg(&r, "%d", sv[0]);
-            proc_keep(&r, sv[0]);
-            procs_start(ps, 1, &sv[0], 1);
-            fd = sv[1];
-        } else if (t == TR_TCP_SPW_CONNECT) { /* the test side takes spwire's place */
-            port = free_port();
-            proc_arg(&r, "--tcp-listen");
-            proc_arg(&r, "tcp://127.0.0.1:%d", port);
-            procs_start(ps, 1, NULL, 0);
-            fd = raw_connect(port, RAW_WAIT_MS, ps, 1);
-        } else {
-            ls = raw_listen(&port);
-            proc_arg(&r, "--tcp-connect");
-            proc_arg(&r, "tcp://127.0.0.1:%d", port);
-            procs_start(ps, 1, NULL, 0);
-            fd = raw_accept(ls, RAW_WAIT_MS, ps, 1);
-        }
+        /* the test side takes spwire's place */
+        fd = raw_attach(&r, ps, t == TR_SOCKET ? RAW_SOCKETPAIR
+                                : t == TR_TCP_SPW_CONNECT ? RAW_PEER_LISTENS : RAW_PEER_DIALS, &ls);
         want(&v, fd >= 0, "no connection with %s", r.label);
         if (fd >= 0) {
             raw_session(fd, &RAWKINDS[i], &r, &v, ps, 1);
@@ -828,33 +843,13 @@ static void raw_spw_case(enum tr t)
 {
     struct proc s;
     struct proc *ps[1] = {&s};
-    int fd = -1, ls = -1, port = 0;
+    int fd = -1, ls = -1;
     new_peer(&s, 1, "pull");
     proc_arg(&s, "--recv");
     proc_arg(&s, "--timeout");
     proc_arg(&s, "%d", RAW_WAIT_MS);
-    if (t == TR_SOCKET) {
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-            exit(2);
-        proc_arg(&s, "--fd");
-        proc_arg(&s, "%d", sv[0]);
-        proc_keep(&s, sv[0]);
-        procs_start(ps, 1, &sv[0], 1);
-        fd = sv[1];
-    } else if (t == TR_TCP_SPW_LISTEN) {
-        port = free_port();
-        proc_arg(&s, "--tcp-listen");
-        proc_arg(&s, "tcp://127.0.0.1:%d", port);
-        procs_start(ps, 1, NULL, 0);
-        fd = raw_connect(port, RAW_WAIT_MS, ps, 1);
-    } else {
-        ls = raw_listen(&port);
-        proc_arg(&s, "--tcp-connect");
-        proc_arg(&s, "tcp://127.0.0.1:%d", port);
-        procs_start(ps, 1, NULL, 0);
-        fd = raw_accept(ls, RAW_WAIT_MS, ps, 1);
-    }
+    fd = raw_attach(&s, ps, t == TR_SOCKET ? RAW_SOCKETPAIR
+                            : t == TR_TCP_SPW_LISTEN ? RAW_PEER_LISTENS : RAW_PEER_DIALS, &ls);
     struct verdict v = {0};
     want(&v, fd >= 0, "no connection with spw-peer");
     if (fd >= 0) {
