@@ -13,6 +13,7 @@
 #include "peer_events.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -197,9 +198,10 @@ static void be_release(void *ctx, spw_peer_rmsg *m)
 	m->handle = NULL;
 }
 
-static int be_wait_peers(void *ctx, int n, int timeout_ms, spw_peer_err *err)
+/* Wait until the pipe count satisfies want_min <= pipes <= want_max (pipe
+ * callbacks signal cv), or timeout_ms passes (-1: forever). 0 or ETIMEDOUT. */
+static int wait_pipe_count(struct nng_peer *np, int want_min, int want_max, int timeout_ms)
 {
-	struct nng_peer *np = ctx;
 	struct timespec deadline;
 	int rv = 0;
 
@@ -213,14 +215,19 @@ static int be_wait_peers(void *ctx, int n, int timeout_ms, spw_peer_err *err)
 		}
 	}
 	pthread_mutex_lock(&np->lock);
-	while (np->pipes < n && rv == 0) {
+	while ((np->pipes < want_min || np->pipes > want_max) && rv == 0) {
 		if (timeout_ms < 0)
 			rv = pthread_cond_wait(&np->cv, &np->lock);
 		else
 			rv = pthread_cond_timedwait(&np->cv, &np->lock, &deadline);
 	}
 	pthread_mutex_unlock(&np->lock);
-	if (rv != 0) {
+	return rv;
+}
+
+static int be_wait_peers(void *ctx, int n, int timeout_ms, spw_peer_err *err)
+{
+	if (wait_pipe_count(ctx, n, INT_MAX, timeout_ms) != 0) {
 		err->name = "ETIMEDOUT";
 		err->detail = "peers did not connect in time";
 		return -1;
@@ -231,28 +238,7 @@ static int be_wait_peers(void *ctx, int n, int timeout_ms, spw_peer_err *err)
 /* --wait-close: wait until NNG reports every pipe removed. */
 static int be_wait_close(void *ctx, int timeout_ms, spw_peer_err *err)
 {
-	struct nng_peer *np = ctx;
-	struct timespec deadline;
-	int rv = 0;
-
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	if (timeout_ms >= 0) {
-		deadline.tv_sec += timeout_ms / 1000;
-		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
-	}
-	pthread_mutex_lock(&np->lock);
-	while (np->pipes > 0 && rv == 0) {
-		if (timeout_ms < 0)
-			rv = pthread_cond_wait(&np->cv, &np->lock);
-		else
-			rv = pthread_cond_timedwait(&np->cv, &np->lock, &deadline);
-	}
-	pthread_mutex_unlock(&np->lock);
-	if (rv != 0) {
+	if (wait_pipe_count(ctx, 0, 0, timeout_ms) != 0) {
 		err->name = "ETIMEDOUT";
 		err->detail = "the peer kept its pipe open";
 		return -1;
