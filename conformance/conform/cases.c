@@ -15,7 +15,8 @@
 static const char *const level_names[] = {"MUST", "SHOULD", "INFO"};
 static const char *const outcome_names[CF_O_COUNT] = {
     "closed", "closed-after-reply", "echoed",  "open",    "not-echoed", "wrong-echo",
-    "no-handshake", "bad-handshake", "garbage", "crashed", "hung",       "leaked"};
+    "no-handshake", "bad-handshake", "garbage", "crashed", "hung",       "leaked",
+    "requested", "no-request", "bad-request", "reused-id"};
 static const char *const verdict_names[] = {"PASS", "NON-STRICT", "INFORMATIONAL",
                                             "FAIL", "ERROR",      "SKIP"};
 
@@ -58,6 +59,11 @@ int cf_proto_can_echo(uint16_t p)
 {
     return p == SPW_PROTO_PAIR0 || p == SPW_PROTO_PAIR1 || p == SPW_PROTO_BUS ||
            p == SPW_PROTO_REP || p == SPW_PROTO_RESPONDENT;
+}
+
+int cf_proto_requests(uint16_t p)
+{
+    return p == SPW_PROTO_REQ || p == SPW_PROTO_SURVEYOR;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -221,7 +227,8 @@ typedef struct pstate {
     char *err;
     size_t errlen;
     cf_case *cur;
-    int seen_level, seen_rule, seen_outcome, seen_needs, seen_protos, seen_timeout;
+    int conn; /* the connection later steps act on ('on K') */
+    int seen_level, seen_rule, seen_outcome, seen_needs, seen_protos, seen_timeout, seen_fds;
 } pstate;
 
 static int perr(pstate *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -318,6 +325,7 @@ static cf_step *new_step(pstate *ps, int kind)
     memset(s, 0, sizeof *s);
     s->kind = kind;
     s->line = ps->line;
+    s->conn = ps->conn;
     s->hs_len = 8;
     s->hops = -1;
     s->count = 1;
@@ -435,8 +443,18 @@ static int parse_send(pstate *ps, char **tok, int n)
                 if (parse_int(v, 1, 100000, &iv))
                     return perr(ps, "count must be 1..100000");
                 s->count = (int)iv;
+            } else if (strcmp(k, "id") == 0) {
+                if (strcmp(v, "same") == 0)
+                    s->reply_id = CF_ID_SAME;
+                else if (strcmp(v, "other") == 0)
+                    s->reply_id = CF_ID_OTHER;
+                else if (strcmp(v, "nohibit") == 0)
+                    s->reply_id = CF_ID_NOHIBIT;
+                else
+                    return perr(ps, "id= takes same, other or nohibit");
             } else
-                return perr(ps, "unknown message key '%s' (data, size, header, hops, count, drop)", k);
+                return perr(ps, "unknown message key '%s' (data, size, header, hops, count, id, "
+                            "drop)", k);
         }
     }
     if (kind == CF_S_SEND_FRAME && !s->has_len && !s->has_data)
@@ -458,7 +476,7 @@ static int finish_case(pstate *ps)
         rc = perr(ps, "case %s has no 'level'", c->id);
     else if (!ps->seen_rule)
         rc = perr(ps, "case %s has no 'rule'", c->id);
-    else if (!ps->seen_outcome)
+    else if (!ps->seen_outcome && c->nconns == 1 && c->conn_noutcomes[0] == 0)
         rc = perr(ps, "case %s has no 'outcome'", c->id);
     else if (c->nsteps == 0)
         rc = perr(ps, "case %s has no script steps", c->id);
@@ -520,9 +538,11 @@ static int parse_line(pstate *ps, char *line)
         c->id = strdup(tok[1]);
         c->file = strdup(ps->file);
         c->line = ps->line;
+        c->nconns = 1;
         ps->cur = c;
+        ps->conn = 0;
         ps->seen_level = ps->seen_rule = ps->seen_outcome = 0;
-        ps->seen_needs = ps->seen_protos = ps->seen_timeout = 0;
+        ps->seen_needs = ps->seen_protos = ps->seen_timeout = ps->seen_fds = 0;
         return 0;
     }
     if (!ps->cur)
@@ -551,8 +571,10 @@ static int parse_line(pstate *ps, char *line)
                 c->needs_echo = 1;
             else if (strcmp(tok[i], "fd") == 0)
                 c->needs_fd = 1;
+            else if (strcmp(tok[i], "requester") == 0)
+                c->needs_requester = 1;
             else
-                return perr(ps, "unknown need '%s' (echo, fd)", tok[i]);
+                return perr(ps, "unknown need '%s' (echo, fd, requester)", tok[i]);
         }
         return 0;
     }
@@ -578,18 +600,51 @@ static int parse_line(pstate *ps, char *line)
         c->timeout_ms = (int)v;
         return 0;
     }
+    if (strcmp(kw, "fds") == 0) {
+        long v;
+        if (ps->seen_fds++)
+            return perr(ps, "second 'fds'");
+        if (c->nsteps > 0)
+            return perr(ps, "'fds' must come before the script");
+        if (n != 2 || parse_int(tok[1], 2, CF_MAX_CONNS, &v))
+            return perr(ps, "'fds N' needs 2..%d", CF_MAX_CONNS);
+        c->nconns = (int)v;
+        c->needs_fd = 1;
+        return 0;
+    }
+    if (strcmp(kw, "on") == 0) {
+        long v;
+        if (n != 2 || strncmp(tok[1], "fd", 2) || parse_int(tok[1] + 2, 1, c->nconns, &v))
+            return perr(ps, "'on fdK' needs K in 1..%d (the case's 'fds')", c->nconns);
+        ps->conn = (int)v - 1;
+        new_step(ps, CF_S_ON)->n = ps->conn;
+        return 0;
+    }
     if (strcmp(kw, "outcome") == 0) {
-        if (ps->seen_outcome++)
+        /* "outcome fdK O..." gives connection K its own set */
+        int conn = -1, first = 1;
+        long v;
+        if (n >= 2 && strncmp(tok[1], "fd", 2) == 0 && isdigit((unsigned char)tok[1][2])) {
+            if (parse_int(tok[1] + 2, 1, c->nconns, &v))
+                return perr(ps, "'outcome fdK' needs K in 1..%d (the case's 'fds')", c->nconns);
+            conn = (int)v - 1;
+            first = 2;
+            if (c->conn_noutcomes[conn])
+                return perr(ps, "second 'outcome fd%d'", conn + 1);
+        } else if (ps->seen_outcome++)
             return perr(ps, "second 'outcome' (list every acceptable outcome on one line)");
-        if (n < 2 || n - 1 > CF_MAX_OUTCOMES)
+        int *set = conn >= 0 ? c->conn_outcomes[conn] : c->outcomes;
+        int *count = conn >= 0 ? &c->conn_noutcomes[conn] : &c->noutcomes;
+        if (n - first < 1 || n - first > CF_MAX_OUTCOMES)
             return perr(ps, "'outcome' needs 1..%d outcomes", CF_MAX_OUTCOMES);
-        for (int i = 1; i < n; i++) {
+        for (int i = first; i < n; i++) {
             int o = cf_outcome_by_name(tok[i]);
             if (o < 0)
                 return perr(ps, "unknown outcome '%s'", tok[i]);
-            if (o == CF_O_CRASHED || o == CF_O_HUNG || o == CF_O_LEAKED)
+            if (o == CF_O_CRASHED || o == CF_O_HUNG || o == CF_O_LEAKED ||
+                o == CF_O_BAD_REQUEST)
                 return perr(ps, "outcome '%s' can never be acceptable", tok[i]);
-            c->outcomes[c->noutcomes++] = o;
+            set[(*count)++] = o;
         }
         return 0;
     }
@@ -640,7 +695,11 @@ static int parse_line(pstate *ps, char *line)
             new_step(ps, CF_S_EXPECT_ECHO);
             return 0;
         }
-        return perr(ps, "'expect handshake' or 'expect echo'");
+        if (n == 2 && strcmp(tok[1], "request") == 0) {
+            new_step(ps, CF_S_EXPECT_REQUEST);
+            return 0;
+        }
+        return perr(ps, "'expect handshake', 'expect echo' or 'expect request'");
     }
     return perr(ps, "unknown keyword '%s'", kw);
 }
@@ -667,7 +726,23 @@ static int check_case_semantics(pstate *ps, cf_case *c)
         }
         if (s->kind == CF_S_EXPECT_ECHO && !c->needs_echo)
             return perr(ps, "'expect echo' in a case without 'needs echo'");
+        if (s->kind == CF_S_EXPECT_REQUEST && !c->needs_requester)
+            return perr(ps, "'expect request' in a case without 'needs requester'");
+        if (s->kind == CF_S_SEND_MESSAGE && s->reply_id != CF_ID_SAME && !c->needs_requester)
+            return perr(ps, "'id=' answers a request: only in a case with 'needs requester'");
+        if (s->kind == CF_S_ON && batch)
+            return perr(ps, "'on' inside a batch");
     }
+    if (c->needs_echo && c->needs_requester) {
+        ps->line = c->line;
+        return perr(ps, "a case needs echo or requester, not both");
+    }
+    for (int k = 0; k < c->nconns; k++)
+        if (c->conn_noutcomes[k] == 0 && c->noutcomes == 0) {
+            ps->line = c->line;
+            return perr(ps, "connection fd%d has no outcome ('outcome' or 'outcome fd%d')", k + 1,
+                        k + 1);
+        }
     if (batch) {
         ps->line = c->steps[c->nsteps - 1].line;
         return perr(ps, "'batch' without 'flush'");

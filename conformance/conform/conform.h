@@ -49,6 +49,10 @@ enum cf_outcome {
     CF_O_CRASHED,             /* the IUT process died by a signal */
     CF_O_HUNG,                /* the IUT did not exit when asked / stopped answering */
     CF_O_LEAKED,              /* the IUT kept the connection after we closed ours */
+    CF_O_REQUESTED,           /* open, every awaited request came from the IUT */
+    CF_O_NO_REQUEST,          /* open, an awaited request never came */
+    CF_O_BAD_REQUEST,         /* the IUT's request has a malformed SP header */
+    CF_O_REUSED_ID,           /* a request carried an id we had already answered */
     CF_O_COUNT,
     /* pseudo outcome, only in case files: open/echoed when the handshake's
      * protocol is the valid peer of --proto, else closed */
@@ -70,7 +74,13 @@ enum cf_step_kind {
     CF_S_CLOSE,
     CF_S_EXPECT_HANDSHAKE,
     CF_S_EXPECT_ECHO,
+    CF_S_EXPECT_REQUEST,
+    CF_S_ON,
 };
+
+/* send message id= for a requesting IUT (req, surveyor): which id the
+ * reply carries */
+enum { CF_ID_SAME = 0, CF_ID_OTHER, CF_ID_NOHIBIT };
 
 /* handshake protocol selector */
 enum { CF_HS_PEER = 0, CF_HS_SELF, CF_HS_VALUE, CF_HS_SWAPPED };
@@ -96,13 +106,16 @@ typedef struct cf_step {
     int hops;            /* pair1 hop count for send message, -1 = default */
     int count;           /* send message count=N */
     int drop;            /* send message drop: not expected back */
-    /* split / pause */
+    int reply_id;        /* CF_ID_*: send message to a requesting IUT */
+    int conn;            /* connection the step acts on (0-based; 'on K') */
+    /* split / pause / on */
     int n;
     int gap_ms;
 } cf_step;
 
 #define CF_MAX_OUTCOMES 8
 #define CF_MAX_PROTOS 16
+#define CF_MAX_CONNS 8
 
 typedef struct cf_case {
     char *id;
@@ -112,10 +125,15 @@ typedef struct cf_case {
     int level;
     int needs_echo;
     int needs_fd;          /* only meaningful with --exec {fd} */
+    int needs_requester;   /* the IUT must send requests (req, surveyor) */
+    int nconns;            /* fds handed to one IUT process ('fds N'), >= 1 */
     int nprotos;           /* 0 = every protocol */
     uint16_t protos[CF_MAX_PROTOS];
     int noutcomes;
     int outcomes[CF_MAX_OUTCOMES];
+    /* 'outcome fdK ...': connection K's own set (count 0 = the case's) */
+    int conn_noutcomes[CF_MAX_CONNS];
+    int conn_outcomes[CF_MAX_CONNS][CF_MAX_OUTCOMES];
     int timeout_ms;        /* 0 = the run's --timeout */
     int nsteps;
     cf_step *steps;
@@ -143,6 +161,8 @@ int cf_verdict_by_name(const char *name);
 
 /* 1 if the protocol can echo (pair0, pair1, bus, rep, respondent). */
 int cf_proto_can_echo(uint16_t proto);
+/* 1 if the protocol sends requests its peer answers (req, surveyor). */
+int cf_proto_requests(uint16_t proto);
 
 /* ------------------------------------------------------------ judging */
 
@@ -157,21 +177,34 @@ typedef struct cf_obs {
     int matched;         /* of them, received in order and correct */
     int wrong;           /* a frame that is not the next expected one */
     int garbage;         /* undecodable bytes after the handshake */
+    int req_waits;       /* 'expect request' steps run */
+    int req_got;         /* of them, answered by a fresh request */
+    int req_bad;         /* a request with a malformed SP header */
+    int req_reused;      /* a request with an id we had already answered */
     int crashed, hung, leaked;
 } cf_obs;
 
 int cf_classify(const cf_obs *o);
 
-/* Resolve the case's acceptable outcome set for protocol iut_proto and the
- * protocol named by the case's (last) handshake step. */
-int cf_resolve_outcomes(const cf_case *c, uint16_t iut_proto, int *out, int max);
+/* Resolve connection conn's acceptable outcome set for protocol iut_proto
+ * and the protocol named by that connection's last handshake step. */
+int cf_resolve_outcomes(const cf_case *c, int conn, uint16_t iut_proto, int *out, int max);
 
-/* Verdict for an outcome. strict turns NON-STRICT into FAIL. */
-int cf_verdict(const cf_case *c, uint16_t iut_proto, int outcome, int strict);
+/* Verdict for connection conn's outcome. strict turns NON-STRICT into FAIL. */
+int cf_verdict(const cf_case *c, int conn, uint16_t iut_proto, int outcome, int strict);
+/* The worse of two verdicts (FAIL over NON-STRICT over INFORMATIONAL over
+ * PASS), for a case judged on several connections. */
+int cf_verdict_worse(int a, int b);
 
-/* Why a case does not apply, or NULL when it does. */
-const char *cf_skip_reason(const cf_case *c, uint16_t iut_proto, int have_fd_target,
-                           char *buf, size_t len);
+/* Why a case does not apply, or NULL when it does. fd_slots: 0 the target
+ * has no fd (TCP), 1 one fd ({fd}), CF_MAX_CONNS several ({fds}). */
+const char *cf_skip_reason(const cf_case *c, uint16_t iut_proto, int fd_slots, char *buf,
+                           size_t len);
+
+/* A request as the IUT sent it (an SP message body with its header).
+ * 0 and *id set when the header is a valid request id (4 bytes, top bit
+ * set), -1 when it is malformed. */
+int cf_request_id(const uint8_t *msg, size_t len, uint32_t *id);
 
 /* Shell-style glob: '*', '?'. */
 int cf_glob(const char *pat, const char *s);
@@ -179,10 +212,11 @@ int cf_glob(const char *pat, const char *s);
 /* Hex: "00 53 50", "005350", "\"GET \"" strings. Returns malloc'ed buffer. */
 int cf_parse_hex(const char *s, uint8_t **out, size_t *len);
 
-/* Expectations: "case-id VERDICT" lines. */
+/* Expectations: "case-id VERDICT" lines; "VERDICT|VERDICT" where the IUT
+ * races (the alternatives are all accepted). */
 typedef struct cf_expect_entry {
     char *id;
-    int verdict;
+    unsigned verdicts;   /* bit per accepted verdict */
 } cf_expect_entry;
 typedef struct cf_expectations {
     cf_expect_entry *e;
@@ -191,8 +225,8 @@ typedef struct cf_expectations {
 int cf_expect_parse(cf_expectations *x, const char *file, const char *text, char *err,
                     size_t errlen);
 void cf_expect_free(cf_expectations *x);
-/* -1 when the id is absent */
-int cf_expect_lookup(const cf_expectations *x, const char *id);
+/* The accepted verdicts' bits, 0 when the id is absent. */
+unsigned cf_expect_lookup(const cf_expectations *x, const char *id);
 
 /* Append to a growable buffer (abort on OOM). */
 typedef struct cf_buf {
@@ -208,7 +242,9 @@ char *cf_read_file(const char *path, char *err, size_t errlen);
 void cf_buf_printf(cf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Build the bytes of a protocol message as the valid peer of iut_proto
- * sends it: SP header (request id, pair1 hops) + body. */
+ * sends it: SP header + body. The header is a request id with the top bit
+ * forced for a rep/respondent IUT, reqid exactly as given (an answer, right
+ * or deliberately wrong) for a req/surveyor IUT, a hop count for pair1. */
 void cf_build_message(cf_buf *out, uint16_t iut_proto, uint32_t reqid, int hops,
                       const uint8_t *hdr, size_t hdr_len, int has_hdr, const uint8_t *body,
                       size_t body_len);
@@ -232,6 +268,7 @@ typedef struct cf_target {
     int kill_timeout_ms;     /* SIGTERM grace */
     int start_timeout_ms;    /* waiting for the IUT to listen / dial */
     int shared;              /* --connect without --exec: one IUT for all */
+    int strict;              /* --strict: NON-STRICT counts as FAIL */
     int verbose;
     const char *pcap_dir;
     const char *log_dir;     /* IUT stdout/stderr per case */
@@ -277,10 +314,13 @@ typedef struct cf_proc {
     char *logpath;
 } cf_proc;
 
-/* Expand {fd} {url} {proto} {recvmax} {behaviour} in tmpl. */
-char *cf_expand(const char *tmpl, int fd, const char *url, uint16_t proto, uint64_t recvmax);
-/* Spawn "sh -c CMD" in its own process group, keeping keep_fd open. */
-int cf_spawn(const char *cmd, int keep_fd, const char *logpath, cf_proc *p);
+/* Expand {fd} (the first of fds) {fds} (all, comma-separated) {url}
+ * {proto} {recvmax} {behaviour} in tmpl. */
+char *cf_expand(const char *tmpl, const int *fds, int nfds, const char *url, uint16_t proto,
+                uint64_t recvmax);
+/* Spawn "sh -c CMD" in its own process group, keeping the nkeep fds of
+ * keep open (blocking, inheritable) in the child. */
+int cf_spawn(const char *cmd, const int *keep, int nkeep, const char *logpath, cf_proc *p);
 /* Non-blocking check; 1 when the process has ended (p->status set). */
 int cf_proc_poll(cf_proc *p);
 /* SIGTERM, wait grace ms, SIGKILL. Returns 0 exited in time, 1 had to kill. */
@@ -297,20 +337,35 @@ int cf_tcp_accept(int lfd, int timeout_ms);
 int cf_free_port(const char *host);
 int cf_set_nonblock(int fd);
 long cf_now_ms(void);
+long long cf_wall_us(void); /* wall clock, for capture time stamps */
 void cf_sleep_ms(int ms);
+
+struct cf_pcap;
+/* Where one connection's traffic is recorded. Every member may be absent
+ * (NULL text, NULL pcap): the I/O loops take a NULL wire as well. */
+typedef struct cf_wire {
+    cf_buf *text;          /* the hex wire log of the report */
+    long t0;               /* cf_now_ms() at the start of the case */
+    int conn;              /* connection index (pcap stream, text label) */
+    int label;             /* prefix text lines with "fdK" (several fds) */
+    struct cf_pcap *pcap;  /* a capture of the case (see pcap.h) */
+} cf_wire;
 
 /* Write all of buf (non-blocking fd), reading into rx meanwhile; chunk>0
  * writes chunk bytes at a time with gap_ms between. Returns 0, or -1 when
  * the peer closed/reset (sets *closed). */
 int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms, cf_buf *rx,
-                int *closed, cf_buf *log, long t0);
+                int *closed, cf_wire *w);
 /* Read into rx until done(ctx) says stop, closed, or deadline. */
-int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_buf *log, long t0,
+int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
                      int (*done)(void *ctx), void *ctx);
+/* Half-close (FIN) our side / close it, recorded on the wire. */
+void cf_io_shutdown(int fd, cf_wire *w);
+void cf_io_close(int fd, cf_wire *w);
 
-/* Wire log helpers */
-void cf_log_bytes(cf_buf *log, long t0, const char *dir, const uint8_t *p, size_t n);
-void cf_log_note(cf_buf *log, long t0, const char *msg);
+/* Wire log: bytes (from_iut: direction) and notes. */
+void cf_log_bytes(cf_wire *w, int from_iut, const uint8_t *p, size_t n);
+void cf_log_note(cf_wire *w, const char *msg);
 
 /* ------------------------------------------------------------ reports */
 

@@ -17,7 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pcap.h"
 #include "spwire/proto.h"
+
+long long cf_wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
 
 long cf_now_ms(void)
 {
@@ -45,8 +53,11 @@ static const char *behaviour_for(uint16_t proto)
     case SPW_PROTO_RESPONDENT:
         return "--echo --count 1000000 --timeout 600000";
     case SPW_PROTO_REQ:
-    case SPW_PROTO_SURVEYOR:
         return "--send 7370 --count 1000000 --timeout 600000";
+    case SPW_PROTO_SURVEYOR:
+        /* a survey ends at its first response, so taking a response shows
+         * as the next survey (the sp.requester cases rely on it) */
+        return "--send 7370 --count 1000000 --timeout 600000 --wait-peers 1";
     case SPW_PROTO_PUB:
     case SPW_PROTO_PUSH:
         return "--size 8 --count 1000000 --timeout 600000";
@@ -55,7 +66,8 @@ static const char *behaviour_for(uint16_t proto)
     }
 }
 
-char *cf_expand(const char *tmpl, int fd, const char *url, uint16_t proto, uint64_t recvmax)
+char *cf_expand(const char *tmpl, const int *fds, int nfds, const char *url, uint16_t proto,
+                uint64_t recvmax)
 {
     cf_buf b = {0};
     const char *p = tmpl;
@@ -69,7 +81,10 @@ char *cf_expand(const char *tmpl, int fd, const char *url, uint16_t proto, uint6
                     memcpy(key, p + 1, n);
                     int done = 1;
                     if (strcmp(key, "fd") == 0)
-                        cf_buf_printf(&b, "%d", fd);
+                        cf_buf_printf(&b, "%d", nfds > 0 ? fds[0] : -1);
+                    else if (strcmp(key, "fds") == 0)
+                        for (int i = 0; i < nfds; i++)
+                            cf_buf_printf(&b, "%s%d", i ? "," : "", fds[i]);
                     else if (strcmp(key, "url") == 0)
                         cf_buf_printf(&b, "%s", url ? url : "");
                     else if (strcmp(key, "proto") == 0)
@@ -95,7 +110,7 @@ char *cf_expand(const char *tmpl, int fd, const char *url, uint16_t proto, uint6
     return (char *)b.p;
 }
 
-int cf_spawn(const char *cmd, int keep_fd, const char *logpath, cf_proc *p)
+int cf_spawn(const char *cmd, const int *keep, int nkeep, const char *logpath, cf_proc *p)
 {
     memset(p, 0, sizeof *p);
     p->pid = -1;
@@ -119,11 +134,11 @@ int cf_spawn(const char *cmd, int keep_fd, const char *logpath, cf_proc *p)
             if (out > 2)
                 close(out);
         }
-        if (keep_fd >= 0) {
-            int fl = fcntl(keep_fd, F_GETFD);
-            fcntl(keep_fd, F_SETFD, fl & ~FD_CLOEXEC);
-            fl = fcntl(keep_fd, F_GETFL);
-            fcntl(keep_fd, F_SETFL, fl & ~O_NONBLOCK);
+        for (int i = 0; i < nkeep; i++) {
+            int fl = fcntl(keep[i], F_GETFD);
+            fcntl(keep[i], F_SETFD, fl & ~FD_CLOEXEC);
+            fl = fcntl(keep[i], F_GETFL);
+            fcntl(keep[i], F_SETFL, fl & ~O_NONBLOCK);
         }
         /* A simple command is exec'ed by the shell, so the IUT is our child
          * (its death by a signal is seen as such); a compound one runs as is. */
@@ -352,49 +367,84 @@ int cf_free_port(const char *host)
 
 #define CF_LOG_MAX (24 * 1024)
 
-void cf_log_note(cf_buf *log, long t0, const char *msg)
+static int log_full(cf_wire *w)
 {
-    if (!log || log->len > CF_LOG_MAX)
-        return;
-    cf_buf_printf(log, "  %+6ldms  ** %s\n", cf_now_ms() - t0, msg);
+    if (!w || !w->text)
+        return 1;
+    if (w->text->len > CF_LOG_MAX) {
+        if (w->text->len < CF_LOG_MAX + 200)
+            cf_buf_printf(w->text, "  ... (wire log truncated)\n");
+        return 1;
+    }
+    cf_buf_printf(w->text, "  %+6ldms  ", cf_now_ms() - w->t0);
+    if (w->label)
+        cf_buf_printf(w->text, "fd%d ", w->conn + 1);
+    return 0;
 }
 
-void cf_log_bytes(cf_buf *log, long t0, const char *dir, const uint8_t *p, size_t n)
+void cf_log_note(cf_wire *w, const char *msg)
 {
-    if (!log)
+    if (!log_full(w))
+        cf_buf_printf(w->text, "** %s\n", msg);
+}
+
+void cf_log_bytes(cf_wire *w, int from_iut, const uint8_t *p, size_t n)
+{
+    if (w && w->pcap)
+        cf_pcap_data(w->pcap, w->conn, from_iut, cf_wall_us(), p, n);
+    if (log_full(w))
         return;
-    if (log->len > CF_LOG_MAX) {
-        if (log->len < CF_LOG_MAX + 200)
-            cf_buf_printf(log, "  ... (wire log truncated)\n");
-        return;
-    }
-    cf_buf_printf(log, "  %+6ldms  %s %zu byte%s:", cf_now_ms() - t0, dir, n, n == 1 ? "" : "s");
+    cf_buf_printf(w->text, "%s %zu byte%s:", from_iut ? "<-" : "->", n, n == 1 ? "" : "s");
     size_t show = n > 48 ? 48 : n;
     for (size_t i = 0; i < show; i++)
-        cf_buf_printf(log, "%s%02x", i % 8 == 0 ? "  " : " ", p[i]);
+        cf_buf_printf(w->text, "%s%02x", i % 8 == 0 ? "  " : " ", p[i]);
     if (show < n)
-        cf_buf_printf(log, " ...");
-    cf_buf_add(log, "\n", 1);
+        cf_buf_printf(w->text, " ...");
+    cf_buf_add(w->text, "\n", 1);
+}
+
+static void log_end(cf_wire *w, int from_iut, int reset)
+{
+    if (!w || !w->pcap)
+        return;
+    if (reset)
+        cf_pcap_rst(w->pcap, w->conn, from_iut, cf_wall_us());
+    else
+        cf_pcap_fin(w->pcap, w->conn, from_iut, cf_wall_us());
+}
+
+void cf_io_shutdown(int fd, cf_wire *w)
+{
+    shutdown(fd, SHUT_WR);
+    log_end(w, 0, 0);
+}
+
+void cf_io_close(int fd, cf_wire *w)
+{
+    close(fd);
+    log_end(w, 0, 0);
 }
 
 /* ------------------------------------------------------------ I/O loops */
 
 #define CF_RX_CAP ((size_t)32 * 1024 * 1024)
 
-static int read_some(int fd, cf_buf *rx, int *closed, cf_buf *log, long t0)
+static int read_some(int fd, cf_buf *rx, int *closed, cf_wire *w)
 {
     uint8_t tmp[65536];
     for (;;) {
         ssize_t n = read(fd, tmp, sizeof tmp);
         if (n > 0) {
-            cf_log_bytes(log, t0, "<-", tmp, (size_t)n);
+            cf_log_bytes(w, 1, tmp, (size_t)n);
             if (rx->len + (size_t)n <= CF_RX_CAP)
                 cf_buf_add(rx, tmp, (size_t)n);
             continue;
         }
         if (n == 0) {
-            if (!*closed)
-                cf_log_note(log, t0, "IUT closed the connection (EOF)");
+            if (!*closed) {
+                cf_log_note(w, "IUT closed the connection (EOF)");
+                log_end(w, 1, 0);
+            }
             *closed = 1;
             return -1;
         }
@@ -405,7 +455,8 @@ static int read_some(int fd, cf_buf *rx, int *closed, cf_buf *log, long t0)
         if (!*closed) {
             char m[96];
             snprintf(m, sizeof m, "read: %s (connection closed)", strerror(errno));
-            cf_log_note(log, t0, m);
+            cf_log_note(w, m);
+            log_end(w, 1, errno == ECONNRESET);
         }
         *closed = 1;
         return -1;
@@ -413,7 +464,7 @@ static int read_some(int fd, cf_buf *rx, int *closed, cf_buf *log, long t0)
 }
 
 int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms, cf_buf *rx,
-                int *closed, cf_buf *log, long t0)
+                int *closed, cf_wire *w)
 {
     size_t off = 0;
     long deadline = cf_now_ms() + 10000;
@@ -424,14 +475,14 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
         struct pollfd pf = {fd, (short)(POLLOUT | (*closed ? 0 : POLLIN)), 0};
         long left = deadline - cf_now_ms();
         if (left <= 0) {
-            cf_log_note(log, t0, "write stalled for 10 s: the IUT is not reading");
+            cf_log_note(w, "write stalled for 10 s: the IUT is not reading");
             return -2;
         }
         int pr = poll(&pf, 1, (int)left);
         if (pr < 0 && errno == EINTR)
             continue;
         if (pf.revents & (POLLIN | POLLHUP | POLLERR))
-            read_some(fd, rx, closed, log, t0);
+            read_some(fd, rx, closed, w);
         if (!(pf.revents & POLLOUT)) {
             if (pf.revents & (POLLHUP | POLLERR)) {
                 *closed = 1;
@@ -445,11 +496,11 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
                 continue;
             char m[96];
             snprintf(m, sizeof m, "write: %s", strerror(errno));
-            cf_log_note(log, t0, m);
+            cf_log_note(w, m);
             *closed = 1;
             return -1;
         }
-        cf_log_bytes(log, t0, "->", buf + off, (size_t)n);
+        cf_log_bytes(w, 0, buf + off, (size_t)n);
         off += (size_t)n;
         if (chunk && gap_ms > 0 && off < len) {
             long until = cf_now_ms() + gap_ms;
@@ -461,14 +512,14 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
                     break;
                 }
                 if (poll(&rp, 1, (int)l) > 0)
-                    read_some(fd, rx, closed, log, t0);
+                    read_some(fd, rx, closed, w);
             }
         }
     }
     return 0;
 }
 
-int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_buf *log, long t0,
+int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
                      int (*done)(void *ctx), void *ctx)
 {
     for (;;) {
@@ -484,6 +535,6 @@ int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_buf *log
         if (pr < 0 && errno != EINTR)
             return -1;
         if (pr > 0)
-            read_some(fd, rx, closed, log, t0);
+            read_some(fd, rx, closed, w);
     }
 }

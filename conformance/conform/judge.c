@@ -13,6 +13,14 @@ static int is_robustness(int o)
     return o == CF_O_CRASHED || o == CF_O_HUNG || o == CF_O_LEAKED;
 }
 
+/* Outcomes that fail a case whatever its level or acceptable set: the IUT
+ * broke the protocol on its own side or as a process. */
+static int always_fails(int o)
+{
+    return is_robustness(o) || o == CF_O_BAD_HANDSHAKE || o == CF_O_GARBAGE ||
+           o == CF_O_BAD_REQUEST;
+}
+
 int cf_classify(const cf_obs *o)
 {
     if (o->crashed)
@@ -25,6 +33,10 @@ int cf_classify(const cf_obs *o)
         return CF_O_BAD_HANDSHAKE;
     if (o->garbage)
         return CF_O_GARBAGE;
+    if (o->req_bad)
+        return CF_O_BAD_REQUEST;
+    if (o->req_reused)
+        return CF_O_REUSED_ID;
     if (o->wrong)
         return CF_O_WRONG_ECHO;
     if (o->closed)
@@ -33,16 +45,19 @@ int cf_classify(const cf_obs *o)
         return CF_O_NO_HANDSHAKE;
     if (o->expected > 0)
         return o->matched == o->expected ? CF_O_ECHOED : CF_O_NOT_ECHOED;
+    if (o->req_waits > 0)
+        return o->req_got == o->req_waits ? CF_O_REQUESTED : CF_O_NO_REQUEST;
     return CF_O_OPEN;
 }
 
-/* The protocol id the case's last 'send handshake' step announces. */
-static int handshake_announces_peer(const cf_case *c, uint16_t iut)
+/* The protocol id the last 'send handshake' step on connection conn
+ * announces. */
+static int handshake_announces_peer(const cf_case *c, int conn, uint16_t iut)
 {
     int peer = spw_proto_peer(iut);
     for (int i = c->nsteps - 1; i >= 0; i--) {
         const cf_step *s = &c->steps[i];
-        if (s->kind != CF_S_SEND_HANDSHAKE)
+        if (s->kind != CF_S_SEND_HANDSHAKE || s->conn != conn)
             continue;
         uint16_t p = s->hs_sel == CF_HS_PEER      ? (uint16_t)peer
                      : s->hs_sel == CF_HS_SELF    ? iut
@@ -55,29 +70,32 @@ static int handshake_announces_peer(const cf_case *c, uint16_t iut)
     return 0;
 }
 
-int cf_resolve_outcomes(const cf_case *c, uint16_t iut, int *out, int max)
+int cf_resolve_outcomes(const cf_case *c, int conn, uint16_t iut, int *out, int max)
 {
     int n = 0;
-    for (int i = 0; i < c->noutcomes && n < max; i++) {
-        if (c->outcomes[i] == CF_O_PAIRED) {
-            if (handshake_announces_peer(c, iut)) {
+    int own = conn >= 0 && conn < CF_MAX_CONNS && c->conn_noutcomes[conn] > 0;
+    int count = own ? c->conn_noutcomes[conn] : c->noutcomes;
+    const int *set = own ? c->conn_outcomes[conn] : c->outcomes;
+    for (int i = 0; i < count && n < max; i++) {
+        if (set[i] == CF_O_PAIRED) {
+            if (handshake_announces_peer(c, conn, iut)) {
                 out[n++] = CF_O_OPEN;
                 if (n < max)
                     out[n++] = CF_O_ECHOED;
             } else
                 out[n++] = CF_O_CLOSED;
         } else
-            out[n++] = c->outcomes[i];
+            out[n++] = set[i];
     }
     return n;
 }
 
-int cf_verdict(const cf_case *c, uint16_t iut, int outcome, int strict)
+int cf_verdict(const cf_case *c, int conn, uint16_t iut, int outcome, int strict)
 {
-    if (is_robustness(outcome) || outcome == CF_O_BAD_HANDSHAKE || outcome == CF_O_GARBAGE)
+    if (always_fails(outcome))
         return CF_FAIL;
     int acc[CF_MAX_OUTCOMES * 2];
-    int n = cf_resolve_outcomes(c, iut, acc, CF_MAX_OUTCOMES * 2);
+    int n = cf_resolve_outcomes(c, conn, iut, acc, CF_MAX_OUTCOMES * 2);
     if (c->level == CF_INFO)
         return CF_INFORMATIONAL;
     for (int i = 0; i < n; i++)
@@ -88,8 +106,14 @@ int cf_verdict(const cf_case *c, uint16_t iut, int outcome, int strict)
     return CF_FAIL;
 }
 
-const char *cf_skip_reason(const cf_case *c, uint16_t iut, int have_fd_target, char *buf,
-                           size_t len)
+int cf_verdict_worse(int a, int b)
+{
+    static const int rank[] = {[CF_PASS] = 0, [CF_INFORMATIONAL] = 1, [CF_NONSTRICT] = 2,
+                               [CF_FAIL] = 3, [CF_ERROR] = 4, [CF_SKIP] = -1};
+    return rank[b] > rank[a] ? b : a;
+}
+
+const char *cf_skip_reason(const cf_case *c, uint16_t iut, int fd_slots, char *buf, size_t len)
 {
     const char *name = spw_proto_name(iut);
     if (c->nprotos > 0) {
@@ -110,8 +134,18 @@ const char *cf_skip_reason(const cf_case *c, uint16_t iut, int have_fd_target, c
         snprintf(buf, len, "needs an echoing IUT; %s cannot echo", name ? name : "?");
         return buf;
     }
-    if (c->needs_fd && !have_fd_target) {
+    if (c->needs_requester && !cf_proto_requests(iut)) {
+        snprintf(buf, len, "needs an IUT that sends requests (req, surveyor); %s does not",
+                 name ? name : "?");
+        return buf;
+    }
+    if (c->needs_fd && fd_slots == 0) {
         snprintf(buf, len, "needs the socket transport (--exec with {fd})");
+        return buf;
+    }
+    if (c->nconns > fd_slots && fd_slots > 0) {
+        snprintf(buf, len, "hands %d fds to one IUT: needs {fds} in the --exec command",
+                 c->nconns);
         return buf;
     }
     return NULL;
@@ -166,13 +200,24 @@ int cf_expect_parse(cf_expectations *x, const char *file, const char *text, char
         int n = sscanf(buf, "%255s %63s %7s", id, v, extra);
         if (n <= 0)
             continue;
-        int verdict = n == 2 ? cf_verdict_by_name(v) : -1;
-        if (n != 2 || verdict < 0) {
-            snprintf(err, errlen, "%s:%d: expected 'case-id VERDICT' (PASS, NON-STRICT, "
-                     "INFORMATIONAL, FAIL, ERROR, SKIP)", file, line);
+        unsigned verdicts = 0;
+        for (char *alt = n == 2 ? v : NULL, *save = NULL; n == 2; alt = NULL) {
+            const char *name = strtok_r(alt, "|", &save);
+            if (!name)
+                break;
+            int one = cf_verdict_by_name(name);
+            if (one < 0) {
+                verdicts = 0;
+                break;
+            }
+            verdicts |= 1u << one;
+        }
+        if (n != 2 || !verdicts) {
+            snprintf(err, errlen, "%s:%d: expected 'case-id VERDICT[|VERDICT...]' (PASS, "
+                     "NON-STRICT, INFORMATIONAL, FAIL, ERROR, SKIP)", file, line);
             return -1;
         }
-        if (cf_expect_lookup(x, id) >= 0) {
+        if (cf_expect_lookup(x, id)) {
             snprintf(err, errlen, "%s:%d: duplicate id %s", file, line, id);
             return -1;
         }
@@ -180,7 +225,7 @@ int cf_expect_parse(cf_expectations *x, const char *file, const char *text, char
         if (!x->e)
             abort();
         x->e[x->n].id = strdup(id);
-        x->e[x->n].verdict = verdict;
+        x->e[x->n].verdicts = verdicts;
         x->n++;
     }
     return 0;
@@ -194,12 +239,20 @@ void cf_expect_free(cf_expectations *x)
     memset(x, 0, sizeof *x);
 }
 
-int cf_expect_lookup(const cf_expectations *x, const char *id)
+unsigned cf_expect_lookup(const cf_expectations *x, const char *id)
 {
     for (int i = 0; i < x->n; i++)
         if (strcmp(x->e[i].id, id) == 0)
-            return x->e[i].verdict;
-    return -1;
+            return x->e[i].verdicts;
+    return 0;
+}
+
+int cf_request_id(const uint8_t *msg, size_t len, uint32_t *id)
+{
+    if (len < 4 || !(msg[0] & 0x80))
+        return -1;
+    *id = (uint32_t)msg[0] << 24 | (uint32_t)msg[1] << 16 | (uint32_t)msg[2] << 8 | msg[3];
+    return 0;
 }
 
 static void put32(cf_buf *b, uint32_t v)
@@ -215,9 +268,10 @@ void cf_build_message(cf_buf *out, uint16_t iut, uint32_t reqid, int hops, const
         cf_buf_add(out, hdr, hdr_len);
     else if (iut == SPW_PROTO_PAIR1)
         put32(out, (uint32_t)(hops < 0 ? 1 : hops));
-    else if (iut == SPW_PROTO_REP || iut == SPW_PROTO_RESPONDENT || iut == SPW_PROTO_REQ ||
-             iut == SPW_PROTO_SURVEYOR)
+    else if (iut == SPW_PROTO_REP || iut == SPW_PROTO_RESPONDENT)
         put32(out, reqid | 0x80000000u);
+    else if (iut == SPW_PROTO_REQ || iut == SPW_PROTO_SURVEYOR)
+        put32(out, reqid); /* an answer: the caller picks the id, right or wrong */
     cf_buf_add(out, body, body_len);
 }
 

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pcap.h"
 #include "spwire/frame.h"
 #include "spwire/handshake.h"
 #include "spwire/proto.h"
@@ -23,108 +24,136 @@ void cf_result_free(cf_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* ------------------------------------------------------------ connection */
+/* ------------------------------------------------------------ target */
 
-typedef struct conn {
-    int fd;
+/* The IUT as the case sees it: maybe a process, and one or more connected
+ * fds (several only for the socket transport, 'fds N'). */
+typedef struct session {
+    int nfds;
+    int fds[CF_MAX_CONNS];
     cf_proc proc;
     int have_proc;
     char logpath[512];
     char err[256];
-} conn;
+} session;
 
-static int open_target(const cf_target *t, const char *tag, conn *cn, cf_buf *log, long t0)
+static void close_all(int *fds, int n)
 {
-    memset(cn, 0, sizeof *cn);
-    cn->fd = -1;
-    cn->proc.pid = -1;
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+}
+
+static int open_exec_fd(const cf_target *t, int nconns, session *ss, const char *lp)
+{
+    int theirs[CF_MAX_CONNS];
+    for (int i = 0; i < nconns; i++) {
+        int sv[2];
+        if (cf_socketpair(sv)) {
+            snprintf(ss->err, sizeof ss->err, "socketpair: %s", strerror(errno));
+            close_all(theirs, i);
+            close_all(ss->fds, i);
+            return -1;
+        }
+        ss->fds[i] = sv[0];
+        theirs[i] = sv[1];
+    }
+    ss->nfds = nconns;
+    char *cmd = cf_expand(t->exec, theirs, nconns, NULL, t->proto, t->recvmax);
+    int rc = cf_spawn(cmd, theirs, nconns, lp, &ss->proc);
+    free(cmd);
+    close_all(theirs, nconns);
+    if (rc) {
+        snprintf(ss->err, sizeof ss->err, "fork: %s", strerror(errno));
+        close_all(ss->fds, nconns);
+        return -1;
+    }
+    ss->have_proc = 1;
+    for (int i = 0; i < nconns; i++)
+        cf_set_nonblock(ss->fds[i]);
+    return 0;
+}
+
+static int open_target(const cf_target *t, const char *tag, int nconns, session *ss, cf_wire *w)
+{
+    memset(ss, 0, sizeof *ss);
+    for (int i = 0; i < CF_MAX_CONNS; i++)
+        ss->fds[i] = -1;
+    ss->proc.pid = -1;
     if (t->log_dir && tag)
-        snprintf(cn->logpath, sizeof cn->logpath, "%s/%s.log", t->log_dir, tag);
-    const char *lp = cn->logpath[0] ? cn->logpath : NULL;
+        snprintf(ss->logpath, sizeof ss->logpath, "%s/%s.log", t->log_dir, tag);
+    const char *lp = ss->logpath[0] ? ss->logpath : NULL;
     char url[200];
     snprintf(url, sizeof url, "tcp://%s:%d", t->host, t->port);
 
-    if (t->kind == CF_T_EXEC_FD) {
-        int sv[2];
-        if (cf_socketpair(sv)) {
-            snprintf(cn->err, sizeof cn->err, "socketpair: %s", strerror(errno));
-            return -1;
-        }
-        char *cmd = cf_expand(t->exec, sv[1], NULL, t->proto, t->recvmax);
-        int rc = cf_spawn(cmd, sv[1], lp, &cn->proc);
-        free(cmd);
-        close(sv[1]);
-        if (rc) {
-            close(sv[0]);
-            snprintf(cn->err, sizeof cn->err, "fork: %s", strerror(errno));
-            return -1;
-        }
-        cn->have_proc = 1;
-        cn->fd = sv[0];
-        cf_set_nonblock(cn->fd);
-        return 0;
-    }
+    if (t->kind == CF_T_EXEC_FD)
+        return open_exec_fd(t, nconns, ss, lp);
+    ss->nfds = 1;
     if (t->kind == CF_T_CONNECT) {
         if (t->exec && !t->shared) {
-            char *cmd = cf_expand(t->exec, -1, url, t->proto, t->recvmax);
-            int rc = cf_spawn(cmd, -1, lp, &cn->proc);
+            char *cmd = cf_expand(t->exec, NULL, 0, url, t->proto, t->recvmax);
+            int rc = cf_spawn(cmd, NULL, 0, lp, &ss->proc);
             free(cmd);
             if (rc) {
-                snprintf(cn->err, sizeof cn->err, "fork: %s", strerror(errno));
+                snprintf(ss->err, sizeof ss->err, "fork: %s", strerror(errno));
                 return -1;
             }
-            cn->have_proc = 1;
+            ss->have_proc = 1;
         }
         long end = cf_now_ms() + t->start_timeout_ms;
         for (;;) {
-            cn->fd = cf_tcp_connect(t->host, t->port, 200);
-            if (cn->fd >= 0)
+            ss->fds[0] = cf_tcp_connect(t->host, t->port, 200);
+            if (ss->fds[0] >= 0)
                 break;
-            if (cn->have_proc && cf_proc_poll(&cn->proc)) {
-                snprintf(cn->err, sizeof cn->err, "the IUT exited (status %d) before listening on %s",
-                         cn->proc.status, url);
+            if (ss->have_proc && cf_proc_poll(&ss->proc)) {
+                snprintf(ss->err, sizeof ss->err, "the IUT exited (status %d) before listening on %s",
+                         ss->proc.status, url);
                 return -1;
             }
             if (cf_now_ms() > end) {
-                snprintf(cn->err, sizeof cn->err, "could not connect to %s within %d ms", url,
+                snprintf(ss->err, sizeof ss->err, "could not connect to %s within %d ms", url,
                          t->start_timeout_ms);
                 return -1;
             }
             cf_sleep_ms(3);
         }
-        cf_log_note(log, t0, "connected");
+        cf_log_note(w, "connected");
         return 0;
     }
     /* CF_T_LISTEN: we listen, the IUT dials */
     int lfd = cf_tcp_listen(t->host, t->port, NULL);
     if (lfd < 0) {
-        snprintf(cn->err, sizeof cn->err, "listen on %s: %s", url, strerror(errno));
+        snprintf(ss->err, sizeof ss->err, "listen on %s: %s", url, strerror(errno));
         return -1;
     }
-    char *cmd = cf_expand(t->exec, -1, url, t->proto, t->recvmax);
-    int rc = cf_spawn(cmd, -1, lp, &cn->proc);
+    char *cmd = cf_expand(t->exec, NULL, 0, url, t->proto, t->recvmax);
+    int rc = cf_spawn(cmd, NULL, 0, lp, &ss->proc);
     free(cmd);
     if (rc) {
         close(lfd);
-        snprintf(cn->err, sizeof cn->err, "fork: %s", strerror(errno));
+        snprintf(ss->err, sizeof ss->err, "fork: %s", strerror(errno));
         return -1;
     }
-    cn->have_proc = 1;
+    ss->have_proc = 1;
     long end = cf_now_ms() + t->start_timeout_ms;
-    while ((cn->fd = cf_tcp_accept(lfd, 50)) < 0) {
-        if (cf_proc_poll(&cn->proc) || cf_now_ms() > end) {
-            snprintf(cn->err, sizeof cn->err, "the IUT did not dial %s within %d ms", url,
+    while ((ss->fds[0] = cf_tcp_accept(lfd, 50)) < 0) {
+        if (cf_proc_poll(&ss->proc) || cf_now_ms() > end) {
+            snprintf(ss->err, sizeof ss->err, "the IUT did not dial %s within %d ms", url,
                      t->start_timeout_ms);
             close(lfd);
             return -1;
         }
     }
     close(lfd);
-    cf_log_note(log, t0, "accepted the IUT's connection");
+    cf_log_note(w, "accepted the IUT's connection");
     return 0;
 }
 
 /* ------------------------------------------------------------ rx analysis */
+
+#define CF_MAX_ANSWERED 64
 
 typedef struct rxstate {
     cf_buf rx;
@@ -133,6 +162,15 @@ typedef struct rxstate {
     cf_buf *expected;  /* messages expected back, in order */
     int nexpected;
     int matched, wrong, garbage, frames;
+    /* requests from a requesting IUT (req, surveyor) */
+    size_t req_off;            /* rx offset of the next frame to look at */
+    int outstanding;           /* a request we have not answered correctly */
+    uint32_t last_id;          /* id of the newest request */
+    int seen_request;
+    uint32_t answered[CF_MAX_ANSWERED];
+    int nanswered;
+    int req_bad, req_reused;
+    cf_wire *w;
 } rxstate;
 
 static void analyse(rxstate *s)
@@ -163,6 +201,66 @@ static void analyse(rxstate *s)
         p += flen;
         left -= flen;
     }
+}
+
+static int was_answered(const rxstate *s, uint32_t id)
+{
+    for (int i = 0; i < s->nanswered; i++)
+        if (s->answered[i] == id)
+            return 1;
+    return 0;
+}
+
+/* Look at the requests that arrived since the last call. Returns 1 at the
+ * first fresh one (a new id: not a resend of the outstanding request, not an
+ * id we answered) when stop_at_fresh, else reads to the end. A malformed
+ * header or an answered id stops the scan for good. */
+static int scan_requests(rxstate *s, int stop_at_fresh)
+{
+    if (s->req_off == 0)
+        s->req_off = 8;
+    while (!s->req_bad && !s->req_reused && s->rx.len > s->req_off) {
+        size_t body, flen;
+        int rc = spw_frame_parse(s->rx.p + s->req_off, s->rx.len - s->req_off, 0, &body, &flen);
+        if (rc != SPW_FRAME_MESSAGE)
+            return 0; /* need more, or garbage (judged by analyse) */
+        const uint8_t *msg = s->rx.p + s->req_off + 8;
+        s->req_off += flen;
+        uint32_t id;
+        char m[160];
+        if (cf_request_id(msg, body, &id)) {
+            s->req_bad = 1;
+            snprintf(m, sizeof m, "request of %zu bytes without a request id (4 bytes, top bit "
+                     "set)", body);
+            cf_log_note(s->w, m);
+            return 0;
+        }
+        if (s->outstanding && id == s->last_id) {
+            snprintf(m, sizeof m, "request 0x%08x again: a resend", id);
+            cf_log_note(s->w, m);
+            continue;
+        }
+        if (was_answered(s, id)) {
+            s->req_reused = 1;
+            snprintf(m, sizeof m, "request 0x%08x: an id we already answered", id);
+            cf_log_note(s->w, m);
+            return 0;
+        }
+        s->last_id = id;
+        s->outstanding = 1;
+        s->seen_request = 1;
+        snprintf(m, sizeof m, "request 0x%08x", id);
+        cf_log_note(s->w, m);
+        if (stop_at_fresh)
+            return 1;
+    }
+    return 0;
+}
+
+static int done_request(void *ctx)
+{
+    rxstate *s = ctx;
+    return s->rx.len >= 8 && (scan_requests(s, 1) || s->req_bad || s->req_reused);
 }
 
 static int done_hs(void *ctx)
@@ -267,7 +365,7 @@ void cf_render_case(const cf_case *c, uint16_t iut, uint64_t limit, cf_buf *out)
         case CF_S_SEND_MESSAGE:
             for (int k = 0; k < s->count; k++) {
                 cf_buf m = {0};
-                render_message(s, iut, limit, reqid++, k, &m);
+                render_message(s, iut, limit, reqid++ | 0x80000000u, k, &m);
                 uint8_t h[8];
                 spw_frame_encode_header(h, m.len);
                 cf_buf_add(out, h, 8);
@@ -284,7 +382,7 @@ void cf_render_case(const cf_case *c, uint16_t iut, uint64_t limit, cf_buf *out)
 /* ------------------------------------------------------------ teardown */
 
 typedef struct ending {
-    int crashed, hung, leaked;
+    int crashed, hung;
     char detail[256];
 } ending;
 
@@ -311,17 +409,17 @@ static int probe_alive(const cf_target *t)
     int closed = 0;
     uint8_t h[8];
     spw_handshake_encode(h, (uint16_t)spw_proto_peer(t->proto));
-    cf_io_write(fd, h, 8, 0, 0, &s.rx, &closed, NULL, 0);
-    cf_io_read_until(fd, cf_now_ms() + t->timeout_ms, &s.rx, &closed, NULL, 0, done_hs, &s);
+    cf_io_write(fd, h, 8, 0, 0, &s.rx, &closed, NULL);
+    cf_io_read_until(fd, cf_now_ms() + t->timeout_ms, &s.rx, &closed, NULL, done_hs, &s);
     int ok = s.rx.len >= 8 && memcmp(s.rx.p, s.hs_want, 8) == 0;
     close(fd);
     cf_buf_free(&s.rx);
     return ok;
 }
 
-static void finish_proc(const cf_target *t, conn *cn, ending *e, cf_buf *log, long t0)
+static void finish_proc(const cf_target *t, session *ss, ending *e, cf_wire *w)
 {
-    if (!cn->have_proc) {
+    if (!ss->have_proc) {
         if (t->shared && !probe_alive(t)) {
             e->hung = 1;
             snprintf(e->detail, sizeof e->detail,
@@ -330,22 +428,22 @@ static void finish_proc(const cf_target *t, conn *cn, ending *e, cf_buf *log, lo
         }
         return;
     }
-    int already = cf_proc_poll(&cn->proc);
-    int killed = already ? 0 : cf_proc_stop(&cn->proc, t->kill_timeout_ms);
+    int already = cf_proc_poll(&ss->proc);
+    int killed = already ? 0 : cf_proc_stop(&ss->proc, t->kill_timeout_ms);
     char st[128];
-    describe_status(&cn->proc, st, sizeof st);
+    describe_status(&ss->proc, st, sizeof st);
     if (killed) {
         e->hung = 1;
         snprintf(e->detail, sizeof e->detail,
                  "the IUT did not exit within %d ms of SIGTERM (hung); SIGKILLed", t->kill_timeout_ms);
-    } else if (cf_proc_crashed(&cn->proc, !already)) {
+    } else if (cf_proc_crashed(&ss->proc, !already)) {
         e->crashed = 1;
         snprintf(e->detail, sizeof e->detail, "the IUT process died %s: %s",
                  already ? "during the case" : "when asked to stop", st);
     }
     char m[200];
     snprintf(m, sizeof m, "IUT process %s%s", already ? "had already ended: " : "stopped: ", st);
-    cf_log_note(log, t0, m);
+    cf_log_note(w, m);
 }
 
 /* ------------------------------------------------------------ cases */
@@ -358,46 +456,224 @@ static char *xstrdup(const char *s)
     return d;
 }
 
+/* One connection of a case: our end, what came back, what we saw. */
+typedef struct side {
+    int fd;
+    rxstate s;
+    cf_obs o;
+    int closed, shut;
+    uint32_t counter;   /* request ids of the messages we send a responder */
+    cf_wire w;
+    int outcome, verdict;
+} side;
+
+/* The SP header id of the next message on sd: a responder IUT gets fresh
+ * request ids; a requesting IUT, in a case that drives it, an answer to its
+ * last request. Returns -1 when there is no request to answer yet. */
+static int64_t message_id(const cf_case *c, const cf_step *st, side *sd)
+{
+    if (!c->needs_requester)
+        return (int64_t)(sd->counter++ | 0x80000000u);
+    if (!sd->s.seen_request)
+        return -1;
+    uint32_t id = sd->s.last_id;
+    if (st->reply_id == CF_ID_OTHER)
+        return (int64_t)(id ^ 0x40000000u);
+    if (st->reply_id == CF_ID_NOHIBIT)
+        return (int64_t)(id & 0x7fffffffu);
+    /* a correct answer: a repeat of this id is no longer a resend */
+    if (sd->s.outstanding && sd->s.nanswered < CF_MAX_ANSWERED)
+        sd->s.answered[sd->s.nanswered++] = id;
+    sd->s.outstanding = 0;
+    return (int64_t)id;
+}
+
+static void render_messages(const cf_target *t, const cf_case *c, const cf_step *st, side *sd,
+                            cf_buf *out)
+{
+    for (int k = 0; k < st->count; k++) {
+        int64_t id = message_id(c, st, sd);
+        if (id < 0) {
+            cf_log_note(&sd->w, "no request from the IUT to answer: message not sent");
+            return;
+        }
+        cf_buf m = {0};
+        render_message(st, t->proto, t->recvmax, (uint32_t)id, k, &m);
+        uint8_t h[8];
+        spw_frame_encode_header(h, m.len);
+        cf_buf_add(out, h, 8);
+        cf_buf_add(out, m.p, m.len);
+        if (c->needs_echo && !st->drop) {
+            rxstate *s = &sd->s;
+            s->expected = realloc(s->expected, sizeof *s->expected * (size_t)(s->nexpected + 1));
+            if (!s->expected)
+                abort();
+            s->expected[s->nexpected++] = m;
+        } else
+            cf_buf_free(&m);
+    }
+}
+
+static int side_done(void *ctx)
+{
+    side *sd = ctx;
+    return sd->s.nexpected > 0 ? done_echo(&sd->s) : 0;
+}
+
+/* After the script: watch every connection for the window (ending early
+ * once every expected echo is back), then half-close and check that the IUT
+ * lets each connection go. */
+static void observe(side *sides, int n, int timeout)
+{
+    long deadline = cf_now_ms() + timeout;
+    for (int k = 0; k < n; k++) {
+        side *sd = &sides[k];
+        if (sd->fd < 0 || sd->closed)
+            continue;
+        cf_io_read_until(sd->fd, deadline, &sd->s.rx, &sd->closed, &sd->w, side_done, sd);
+        /* the window may be spent on an earlier connection: still drain */
+        cf_io_read_until(sd->fd, cf_now_ms() + 20, &sd->s.rx, &sd->closed, &sd->w, NULL, NULL);
+    }
+    for (int k = 0; k < n; k++) {
+        side *sd = &sides[k];
+        sd->o.closed = sd->closed;
+        if (sd->fd < 0 || sd->closed)
+            continue;
+        if (!sd->shut)
+            cf_io_shutdown(sd->fd, &sd->w);
+        cf_log_note(&sd->w, "end of case: FIN sent, the IUT must close its side");
+    }
+    long leak_deadline = cf_now_ms() + (timeout < 1000 ? timeout : 1000);
+    for (int k = 0; k < n; k++) {
+        side *sd = &sides[k];
+        if (sd->fd < 0 || sd->closed)
+            continue;
+        int lc = 0;
+        cf_io_read_until(sd->fd, leak_deadline, &sd->s.rx, &lc, &sd->w, NULL, NULL);
+        if (!lc)
+            cf_io_read_until(sd->fd, cf_now_ms() + 5, &sd->s.rx, &lc, &sd->w, NULL, NULL);
+        if (!lc)
+            sd->o.leaked = 1;
+    }
+}
+
+static void judge_side(const cf_target *t, const cf_case *c, int k, side *sd, const ending *e)
+{
+    rxstate *s = &sd->s;
+    cf_obs *o = &sd->o;
+    o->crashed = e->crashed;
+    o->hung = e->hung;
+    analyse(s);
+    if (cf_proto_requests(t->proto)) {
+        s->w = NULL; /* late requests are judged, not logged out of order */
+        scan_requests(s, 0);
+    }
+    o->hs_have = s->rx.len < 8 ? s->rx.len : 8;
+    o->hs_valid = memcmp(s->rx.p ? s->rx.p : (uint8_t *)"", s->hs_want, o->hs_have) == 0;
+    o->expected = s->nexpected;
+    o->matched = s->matched;
+    o->wrong = s->wrong;
+    o->garbage = s->garbage;
+    o->req_bad = s->req_bad;
+    o->req_reused = s->req_reused;
+    sd->outcome = cf_classify(o);
+    sd->verdict = cf_verdict(c, k, t->proto, sd->outcome, t->strict);
+}
+
+static void describe_side(const cf_target *t, const side *sd, const ending *e, cf_buf *why)
+{
+    const cf_obs *o = &sd->o;
+    const rxstate *s = &sd->s;
+    cf_buf_printf(why, "saw %s", cf_outcome_name(sd->outcome));
+    if (e->detail[0])
+        cf_buf_printf(why, ": %s", e->detail);
+    else if (o->leaked)
+        cf_buf_printf(why, ": the IUT kept the connection open after our FIN");
+    else if (sd->outcome == CF_O_BAD_HANDSHAKE) {
+        cf_buf_printf(why, ": the IUT sent");
+        for (size_t i = 0; i < o->hs_have; i++)
+            cf_buf_printf(why, " %02x", s->rx.p[i]);
+        cf_buf_printf(why, ", a valid %s header is", spw_proto_name(t->proto));
+        for (int i = 0; i < 8; i++)
+            cf_buf_printf(why, " %02x", s->hs_want[i]);
+    } else if (s->nexpected)
+        cf_buf_printf(why, " (%d of %d messages echoed, %d frames received)", s->matched,
+                      s->nexpected, s->frames);
+    else if (o->req_waits)
+        cf_buf_printf(why, " (%d of %d awaited requests came, %d frames received)", o->req_got,
+                      o->req_waits, s->frames);
+    else if (sd->outcome == CF_O_NO_HANDSHAKE)
+        cf_buf_printf(why, " (%zu of 8 handshake bytes from the IUT)", o->hs_have);
+}
+
 int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
 {
     memset(r, 0, sizeof *r);
     r->c = c;
     long t0 = cf_now_ms();
     int timeout = c->timeout_ms ? c->timeout_ms : t->timeout_ms;
-    cf_buf *log = &r->wire;
-    conn cn;
+    int n = c->nconns;
+    cf_wire proc_wire = {.text = &r->wire, .t0 = t0};
 
     {
-        int acc[CF_MAX_OUTCOMES * 2];
-        int n = cf_resolve_outcomes(c, t->proto, acc, CF_MAX_OUTCOMES * 2);
         cf_buf a = {0};
-        for (int i = 0; i < n; i++)
-            cf_buf_printf(&a, "%s%s", i ? " | " : "", cf_outcome_name(acc[i]));
+        for (int k = 0; k < n; k++) {
+            int acc[CF_MAX_OUTCOMES * 2];
+            int m = cf_resolve_outcomes(c, k, t->proto, acc, CF_MAX_OUTCOMES * 2);
+            if (n > 1)
+                cf_buf_printf(&a, "%sfd%d: ", k ? "; " : "", k + 1);
+            for (int i = 0; i < m; i++)
+                cf_buf_printf(&a, "%s%s", i ? " | " : "", cf_outcome_name(acc[i]));
+        }
         r->acceptable = (char *)a.p;
     }
 
-    if (open_target(t, c->id, &cn, log, t0)) {
+    struct cf_pcap *pcap = NULL;
+    if (t->pcap_dir) {
+        char path[1024], perr[300];
+        snprintf(path, sizeof path, "%s/%s.pcap", t->pcap_dir, c->id);
+        pcap = cf_pcap_open(path, perr, sizeof perr);
+        if (!pcap)
+            cf_log_note(&proc_wire, perr);
+    }
+
+    session ss;
+    if (open_target(t, c->id, n, &ss, &proc_wire)) {
         r->verdict = CF_ERROR;
         r->outcome = -1;
-        r->reason = xstrdup(cn.err);
-        if (cn.have_proc)
-            cf_proc_stop(&cn.proc, t->kill_timeout_ms);
+        r->reason = xstrdup(ss.err);
+        if (ss.have_proc)
+            cf_proc_stop(&ss.proc, t->kill_timeout_ms);
+        cf_pcap_close(pcap, NULL, 0);
         r->ms = cf_now_ms() - t0;
         return 0;
     }
 
-    rxstate s = {0};
-    s.proto = t->proto;
-    spw_handshake_encode(s.hs_want, t->proto);
-    cf_obs o = {0};
-    int closed = 0, shut = 0, batching = 0;
+    side sides[CF_MAX_CONNS];
+    memset(sides, 0, sizeof sides);
+    for (int k = 0; k < n; k++) {
+        side *sd = &sides[k];
+        sd->fd = ss.fds[k];
+        sd->counter = 1;
+        sd->w = (cf_wire){.text = &r->wire, .t0 = t0, .conn = k, .label = n > 1, .pcap = pcap};
+        sd->s.proto = t->proto;
+        sd->s.w = &sd->w;
+        spw_handshake_encode(sd->s.hs_want, t->proto);
+    }
+    int batching = 0, gap = 0;
     size_t split = 0;
-    int gap = 0;
-    uint32_t reqid = 1;
     cf_buf batch = {0};
+    side *cur = &sides[0];
 
-    for (int i = 0; i < c->nsteps && cn.fd >= 0; i++) {
+    for (int i = 0; i < c->nsteps; i++) {
         const cf_step *st = &c->steps[i];
+        if (st->kind == CF_S_ON) {
+            cur = &sides[st->n];
+            continue;
+        }
+        if (cur->fd < 0)
+            continue;
+        rxstate *s = &cur->s;
         cf_buf out = {0};
         switch (st->kind) {
         case CF_S_SEND_HANDSHAKE:
@@ -410,143 +686,117 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
             render_frame(st, t->recvmax, &out);
             break;
         case CF_S_SEND_MESSAGE:
-            for (int k = 0; k < st->count; k++) {
-                cf_buf m = {0};
-                render_message(st, t->proto, t->recvmax, reqid++, k, &m);
-                uint8_t h[8];
-                spw_frame_encode_header(h, m.len);
-                cf_buf_add(&out, h, 8);
-                cf_buf_add(&out, m.p, m.len);
-                if (c->needs_echo && !st->drop) {
-                    s.expected = realloc(s.expected, sizeof *s.expected * (size_t)(s.nexpected + 1));
-                    if (!s.expected)
-                        abort();
-                    s.expected[s.nexpected++] = m;
-                } else
-                    cf_buf_free(&m);
-            }
+            render_messages(t, c, st, cur, &out);
             break;
         case CF_S_SPLIT:
             split = (size_t)st->n;
             gap = st->gap_ms;
             break;
         case CF_S_PAUSE:
-            cf_io_read_until(cn.fd, cf_now_ms() + st->n, &s.rx, &closed, log, t0, NULL, NULL);
+            cf_io_read_until(cur->fd, cf_now_ms() + st->n, &s->rx, &cur->closed, &cur->w, NULL,
+                             NULL);
             break;
         case CF_S_BATCH:
             batching = 1;
             break;
         case CF_S_FLUSH:
             batching = 0;
-            if (!closed && batch.len)
-                cf_io_write(cn.fd, batch.p, batch.len, split, gap, &s.rx, &closed, log, t0);
+            if (!cur->closed && batch.len)
+                cf_io_write(cur->fd, batch.p, batch.len, split, gap, &s->rx, &cur->closed,
+                            &cur->w);
             batch.len = 0;
             break;
         case CF_S_SHUTDOWN_WRITE:
-            shutdown(cn.fd, SHUT_WR);
-            shut = 1;
-            cf_log_note(log, t0, "we shut down our write side (FIN)");
+            cf_io_shutdown(cur->fd, &cur->w);
+            cur->shut = 1;
+            cf_log_note(&cur->w, "we shut down our write side (FIN)");
             break;
         case CF_S_CLOSE:
-            close(cn.fd);
-            cn.fd = -1;
-            o.we_closed = 1;
-            closed = 1;
-            cf_log_note(log, t0, "we closed the connection");
+            cf_io_close(cur->fd, &cur->w);
+            cur->fd = -1;
+            cur->o.we_closed = 1;
+            cur->closed = 1;
+            cf_log_note(&cur->w, "we closed the connection");
             break;
         case CF_S_EXPECT_HANDSHAKE:
-            if (cf_io_read_until(cn.fd, cf_now_ms() + timeout, &s.rx, &closed, log, t0, done_hs,
-                                 &s) > 0)
-                o.hs_timeout = 1;
+            if (cf_io_read_until(cur->fd, cf_now_ms() + timeout, &s->rx, &cur->closed, &cur->w,
+                                 done_hs, s) > 0)
+                cur->o.hs_timeout = 1;
             break;
         case CF_S_EXPECT_ECHO:
-            cf_io_read_until(cn.fd, cf_now_ms() + timeout, &s.rx, &closed, log, t0, done_echo, &s);
+            cf_io_read_until(cur->fd, cf_now_ms() + timeout, &s->rx, &cur->closed, &cur->w,
+                             done_echo, s);
+            break;
+        case CF_S_EXPECT_REQUEST:
+            cur->o.req_waits++;
+            if (cf_io_read_until(cur->fd, cf_now_ms() + timeout, &s->rx, &cur->closed, &cur->w,
+                                 done_request, s) == 0 &&
+                !s->req_bad && !s->req_reused)
+                cur->o.req_got++;
             break;
         }
         if (out.len) {
             if (batching)
                 cf_buf_add(&batch, out.p, out.len);
-            else if (!closed && !shut)
-                cf_io_write(cn.fd, out.p, out.len, split, gap, &s.rx, &closed, log, t0);
-            else if (!o.we_closed)
-                cf_log_note(log, t0, "connection already closed: not sending");
+            else if (!cur->closed && !cur->shut)
+                cf_io_write(cur->fd, out.p, out.len, split, gap, &s->rx, &cur->closed, &cur->w);
+            else if (!cur->o.we_closed)
+                cf_log_note(&cur->w, "connection already closed: not sending");
         }
         cf_buf_free(&out);
     }
     cf_buf_free(&batch);
 
-    /* observation window */
-    if (cn.fd >= 0 && !closed) {
-        if (s.nexpected > 0) {
-            cf_io_read_until(cn.fd, cf_now_ms() + timeout, &s.rx, &closed, log, t0, done_echo, &s);
-            cf_io_read_until(cn.fd, cf_now_ms() + 20, &s.rx, &closed, log, t0, NULL, NULL);
-        } else {
-            cf_io_read_until(cn.fd, cf_now_ms() + timeout, &s.rx, &closed, log, t0, NULL, NULL);
-        }
-    }
-    o.closed = closed;
-    /* leak check: after our FIN the IUT must let the connection go */
-    if (cn.fd >= 0 && !closed) {
-        if (!shut)
-            shutdown(cn.fd, SHUT_WR);
-        cf_log_note(log, t0, "end of case: FIN sent, the IUT must close its side");
-        int lc = 0;
-        int wait = timeout < 1000 ? timeout : 1000;
-        cf_io_read_until(cn.fd, cf_now_ms() + wait, &s.rx, &lc, log, t0, NULL, NULL);
-        if (!lc)
-            o.leaked = 1;
-    }
-    if (cn.fd >= 0)
-        close(cn.fd);
+    observe(sides, n, timeout);
+    for (int k = 0; k < n; k++)
+        if (sides[k].fd >= 0)
+            close(sides[k].fd);
 
     ending e = {0};
-    finish_proc(t, &cn, &e, log, t0);
-    o.crashed = e.crashed;
-    o.hung = e.hung;
+    finish_proc(t, &ss, &e, &proc_wire);
+    char perr[300];
+    if (cf_pcap_close(pcap, perr, sizeof perr))
+        cf_log_note(&proc_wire, perr);
 
-    analyse(&s);
-    o.hs_have = s.rx.len < 8 ? s.rx.len : 8;
-    o.hs_valid = memcmp(s.rx.p ? s.rx.p : (uint8_t *)"", s.hs_want, o.hs_have) == 0;
-    o.expected = s.nexpected;
-    o.matched = s.matched;
-    o.wrong = s.wrong;
-    o.garbage = s.garbage;
-    r->outcome = cf_classify(&o);
-    r->verdict = cf_verdict(c, t->proto, r->outcome, 0);
-    if (cn.have_proc && cn.proc.exited && s.rx.len == 0 && WIFEXITED(cn.proc.status) &&
-        (WEXITSTATUS(cn.proc.status) == 127 || WEXITSTATUS(cn.proc.status) == 126)) {
+    /* the case's verdict is its worst connection's; that one is reported */
+    int worst = 0;
+    size_t rx_total = 0;
+    for (int k = 0; k < n; k++) {
+        judge_side(t, c, k, &sides[k], &e);
+        rx_total += sides[k].s.rx.len;
+        if (k == 0 || cf_verdict_worse(sides[worst].verdict, sides[k].verdict) !=
+                          sides[worst].verdict)
+            worst = k;
+    }
+    r->outcome = sides[worst].outcome;
+    r->verdict = sides[worst].verdict;
+    if (ss.have_proc && ss.proc.exited && rx_total == 0 && WIFEXITED(ss.proc.status) &&
+        (WEXITSTATUS(ss.proc.status) == 127 || WEXITSTATUS(ss.proc.status) == 126)) {
         /* the shell could not run the command: not the IUT's fault */
         r->verdict = CF_ERROR;
         snprintf(e.detail, sizeof e.detail,
                  "the IUT command could not be run (exit status %d from the shell)",
-                 WEXITSTATUS(cn.proc.status));
+                 WEXITSTATUS(ss.proc.status));
     }
 
     cf_buf why = {0};
-    cf_buf_printf(&why, "saw %s", cf_outcome_name(r->outcome));
-    if (e.detail[0])
-        cf_buf_printf(&why, ": %s", e.detail);
-    else if (o.leaked)
-        cf_buf_printf(&why, ": the IUT kept the connection open after our FIN");
-    else if (r->outcome == CF_O_BAD_HANDSHAKE) {
-        cf_buf_printf(&why, ": the IUT sent");
-        for (size_t i = 0; i < o.hs_have; i++)
-            cf_buf_printf(&why, " %02x", s.rx.p[i]);
-        cf_buf_printf(&why, ", a valid %s header is", spw_proto_name(t->proto));
-        for (int i = 0; i < 8; i++)
-            cf_buf_printf(&why, " %02x", s.hs_want[i]);
-    } else if (s.nexpected)
-        cf_buf_printf(&why, " (%d of %d messages echoed, %d frames received)", s.matched,
-                      s.nexpected, s.frames);
-    else if (r->outcome == CF_O_NO_HANDSHAKE)
-        cf_buf_printf(&why, " (%zu of 8 handshake bytes from the IUT)", o.hs_have);
+    for (int k = 0; k < n; k++) {
+        if (n > 1)
+            cf_buf_printf(&why, "%sfd%d: ", k ? "; " : "", k + 1);
+        describe_side(t, &sides[k], &e, &why);
+        if (e.detail[0])
+            break; /* about the process: once is enough */
+    }
     r->reason = (char *)why.p;
-    if (cn.logpath[0])
-        r->iut_log = cf_file_tail(cn.logpath, 1500);
-    for (int i = 0; i < s.nexpected; i++)
-        cf_buf_free(&s.expected[i]);
-    free(s.expected);
-    cf_buf_free(&s.rx);
+    if (ss.logpath[0])
+        r->iut_log = cf_file_tail(ss.logpath, 1500);
+    for (int k = 0; k < n; k++) {
+        rxstate *s = &sides[k].s;
+        for (int i = 0; i < s->nexpected; i++)
+            cf_buf_free(&s->expected[i]);
+        free(s->expected);
+        cf_buf_free(&s->rx);
+    }
     r->ms = cf_now_ms() - t0;
     return 0;
 }
@@ -567,33 +817,34 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, 
 {
     memset(out, 0, sizeof *out);
     long t0 = cf_now_ms();
-    conn cn;
-    if (open_target(t, "raw", &cn, NULL, t0)) {
+    session ss;
+    if (open_target(t, "raw", 1, &ss, NULL)) {
         out->harness_error = 1;
-        snprintf(out->errmsg, sizeof out->errmsg, "%s", cn.err);
-        if (cn.have_proc)
-            cf_proc_stop(&cn.proc, t->kill_timeout_ms);
+        snprintf(out->errmsg, sizeof out->errmsg, "%s", ss.err);
+        if (ss.have_proc)
+            cf_proc_stop(&ss.proc, t->kill_timeout_ms);
         return -1;
     }
+    int fd = ss.fds[0];
     rxstate s = {0};
     spw_handshake_encode(s.hs_want, t->proto);
     int closed = 0;
-    cf_io_write(cn.fd, bytes, len, (size_t)split, split ? 1 : 0, &s.rx, &closed, NULL, t0);
+    cf_io_write(fd, bytes, len, (size_t)split, split ? 1 : 0, &s.rx, &closed, NULL);
     if (!closed)
-        cf_io_read_until(cn.fd, cf_now_ms() + wait_ms, &s.rx, &closed, NULL, t0, NULL, NULL);
+        cf_io_read_until(fd, cf_now_ms() + wait_ms, &s.rx, &closed, NULL, NULL, NULL);
     cf_obs o = {0};
     o.closed = closed;
     if (!closed) {
-        shutdown(cn.fd, SHUT_WR);
+        shutdown(fd, SHUT_WR);
         int lc = 0;
-        cf_io_read_until(cn.fd, cf_now_ms() + (wait_ms < 1000 ? 1000 : wait_ms), &s.rx, &lc,
-                         NULL, t0, NULL, NULL);
+        cf_io_read_until(fd, cf_now_ms() + (wait_ms < 1000 ? 1000 : wait_ms), &s.rx, &lc, NULL,
+                         NULL, NULL);
         if (!lc)
             o.leaked = 1;
     }
-    close(cn.fd);
+    close(fd);
     ending e = {0};
-    finish_proc(t, &cn, &e, NULL, t0);
+    finish_proc(t, &ss, &e, NULL);
     o.crashed = e.crashed;
     o.hung = e.hung;
     analyse(&s);

@@ -2,11 +2,19 @@
  * sans-I/O core, used as spw-conform's own self-test. It accepts the peer CLI
  * subset that {behaviour} produces, and has deliberately broken modes:
  *
- *   --mode ok     conforming (echo for pair0/pair1/bus/rep/respondent)
- *   --mode lax    ignores the version and reserved handshake bytes   -> FAIL
+ *   --mode ok     conforming: echoes as pair0/pair1/bus/rep/respondent;
+ *                 as req/surveyor asks again each time it is answered
+ *   --mode lax    ignores the version and reserved handshake bytes, and
+ *                 as a requester takes an answer whatever its id     -> FAIL
  *   --mode crash  abort()s on a frame length above the limit         -> crash
  *   --mode hang   on such a frame stops reading and ignores SIGTERM  -> hang
  *   --mode leak   never closes a connection the peer closed          -> leak
+ *   --mode reuse  a requester that asks every time with the same id  -> FAIL
+ *   --mode noflag a requester whose ids lack the top bit             -> FAIL
+ *
+ * It serves one connection: given several fds (--fds) it takes the first
+ * and leaves the others alone, as a listener that keeps one fd would, which
+ * the socket.fds cases must catch.
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,9 +32,12 @@
 #include "spwire/proto.h"
 #include "spwire/sp_header.h"
 
-enum { M_OK, M_LAX, M_CRASH, M_HANG, M_LEAK };
+enum { M_OK, M_LAX, M_CRASH, M_HANG, M_LEAK, M_REUSE, M_NOFLAG, M_COUNT };
+static const char *const mode_names[M_COUNT] = {"ok",   "lax",   "crash", "hang",
+                                               "leak", "reuse", "noflag"};
 
 static int mode = M_OK;
+static uint32_t request_id = 0x80000001u; /* of the outstanding request */
 static uint16_t proto;
 static uint64_t recvmax = SPW_RECVMAX_DEFAULT;
 
@@ -60,6 +71,16 @@ static void forever(void)
         pause();
 }
 
+static int send_request(int fd)
+{
+    uint8_t rq[] = {0, 0, 0, 0, 's', 'p'};
+    uint32_t id = mode == M_NOFLAG ? request_id & 0x7fffffffu : request_id;
+    spw_reqid_encode(rq, id & 0x7fffffffu);
+    if (mode == M_NOFLAG)
+        rq[0] &= 0x7f;
+    return send_msg(fd, NULL, 0, rq, sizeof rq);
+}
+
 /* 0 keep going, -1 close */
 static int on_message(int fd, const uint8_t *m, size_t len)
 {
@@ -89,6 +110,18 @@ static int on_message(int fd, const uint8_t *m, size_t len)
             return 0;
         return send_msg(fd, m, hl, m + hl, len - hl);
     }
+    case SPW_PROTO_REQ:
+    case SPW_PROTO_SURVEYOR: {
+        if (len < 4)
+            return -1;
+        uint32_t id = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+        uint32_t want = mode == M_NOFLAG ? request_id & 0x7fffffffu : request_id;
+        if (id != want && mode != M_LAX)
+            return 0; /* a stray answer */
+        if (mode != M_REUSE)
+            request_id = ((request_id + 1) & 0x7fffffffu) | 0x80000000u;
+        return send_request(fd);
+    }
     default:
         return 0;
     }
@@ -105,10 +138,8 @@ static void serve(int fd)
         return;
     }
     spw_handshake_sent(&hs, ol);
-    if (proto == SPW_PROTO_REQ || proto == SPW_PROTO_SURVEYOR) {
-        static const uint8_t rq[] = {0x80, 0, 0, 1, 's', 'p'};
-        send_msg(fd, NULL, 0, rq, sizeof rq);
-    }
+    if (proto == SPW_PROTO_REQ || proto == SPW_PROTO_SURVEYOR)
+        send_request(fd);
     uint8_t peerhs[8];
     size_t have = 0;
     int done = 0;
@@ -226,8 +257,8 @@ int main(int argc, char **argv)
             }
             proto = (uint16_t)id;
             i++;
-        } else if (strcmp(a, "--fd") == 0) {
-            fd = atoi(v);
+        } else if (strcmp(a, "--fd") == 0 || strcmp(a, "--fds") == 0) {
+            fd = atoi(v); /* --fds: the first only (see the top) */
             i++;
         } else if (strcmp(a, "--tcp-listen") == 0) {
             listen_url = v;
@@ -239,24 +270,25 @@ int main(int argc, char **argv)
             recvmax = strtoull(v, NULL, 0);
             i++;
         } else if (strcmp(a, "--mode") == 0) {
-            static const char *const names[] = {"ok", "lax", "crash", "hang", "leak"};
             int k;
-            for (k = 0; k < 5; k++)
-                if (strcmp(v, names[k]) == 0)
+            for (k = 0; k < M_COUNT; k++)
+                if (strcmp(v, mode_names[k]) == 0)
                     break;
-            if (k == 5) {
+            if (k == M_COUNT) {
                 fprintf(stderr, "unknown mode %s\n", v);
                 return 2;
             }
             mode = k;
             i++;
         } else if (strcmp(a, "--count") == 0 || strcmp(a, "--timeout") == 0 ||
-                   strcmp(a, "--send") == 0 || strcmp(a, "--size") == 0) {
+                   strcmp(a, "--send") == 0 || strcmp(a, "--size") == 0 ||
+                   strcmp(a, "--wait-peers") == 0) {
             i++; /* peer CLI flags from {behaviour}: this IUT always echoes */
         } else if (strcmp(a, "--echo") == 0 || strcmp(a, "--recv") == 0) {
         } else {
-            fprintf(stderr, "usage: %s --proto NAME (--fd N | --tcp-listen URL | "
-                    "--tcp-connect URL) [--mode ok|lax|crash|hang|leak] [--recvmax N]\n", argv[0]);
+            fprintf(stderr, "usage: %s --proto NAME (--fd N | --fds N,... | --tcp-listen URL | "
+                    "--tcp-connect URL) [--mode ok|lax|crash|hang|leak|reuse|noflag] "
+                    "[--recvmax N]\n", argv[0]);
             return 2;
         }
     }

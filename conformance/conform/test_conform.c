@@ -164,18 +164,18 @@ static void test_verdicts(void **st)
                      0);
     const cf_case *m = &cat.cases[0], *s = &cat.cases[1], *i = &cat.cases[2], *p = &cat.cases[3],
                   *e = &cat.cases[4];
-    assert_int_equal(cf_verdict(m, 0x11, CF_O_CLOSED, 0), CF_PASS);
-    assert_int_equal(cf_verdict(m, 0x11, CF_O_OPEN, 0), CF_FAIL);
-    assert_int_equal(cf_verdict(s, 0x11, CF_O_OPEN, 0), CF_NONSTRICT);
-    assert_int_equal(cf_verdict(s, 0x11, CF_O_OPEN, 1), CF_FAIL);
-    assert_int_equal(cf_verdict(s, 0x11, CF_O_CRASHED, 0), CF_FAIL);
-    assert_int_equal(cf_verdict(i, 0x11, CF_O_OPEN, 0), CF_INFORMATIONAL);
-    assert_int_equal(cf_verdict(i, 0x11, CF_O_HUNG, 0), CF_FAIL);
-    assert_int_equal(cf_verdict(i, 0x11, CF_O_LEAKED, 0), CF_FAIL);
-    assert_int_equal(cf_verdict(p, SPW_PROTO_PAIR0, CF_O_OPEN, 0), CF_PASS);
-    assert_int_equal(cf_verdict(p, SPW_PROTO_PAIR0, CF_O_CLOSED, 0), CF_FAIL);
-    assert_int_equal(cf_verdict(p, SPW_PROTO_PAIR1, CF_O_CLOSED, 0), CF_PASS);
-    assert_int_equal(cf_verdict(p, SPW_PROTO_PAIR1, CF_O_OPEN, 0), CF_FAIL);
+    assert_int_equal(cf_verdict(m, 0, 0x11, CF_O_CLOSED, 0), CF_PASS);
+    assert_int_equal(cf_verdict(m, 0, 0x11, CF_O_OPEN, 0), CF_FAIL);
+    assert_int_equal(cf_verdict(s, 0, 0x11, CF_O_OPEN, 0), CF_NONSTRICT);
+    assert_int_equal(cf_verdict(s, 0, 0x11, CF_O_OPEN, 1), CF_FAIL);
+    assert_int_equal(cf_verdict(s, 0, 0x11, CF_O_CRASHED, 0), CF_FAIL);
+    assert_int_equal(cf_verdict(i, 0, 0x11, CF_O_OPEN, 0), CF_INFORMATIONAL);
+    assert_int_equal(cf_verdict(i, 0, 0x11, CF_O_HUNG, 0), CF_FAIL);
+    assert_int_equal(cf_verdict(i, 0, 0x11, CF_O_LEAKED, 0), CF_FAIL);
+    assert_int_equal(cf_verdict(p, 0, SPW_PROTO_PAIR0, CF_O_OPEN, 0), CF_PASS);
+    assert_int_equal(cf_verdict(p, 0, SPW_PROTO_PAIR0, CF_O_CLOSED, 0), CF_FAIL);
+    assert_int_equal(cf_verdict(p, 0, SPW_PROTO_PAIR1, CF_O_CLOSED, 0), CF_PASS);
+    assert_int_equal(cf_verdict(p, 0, SPW_PROTO_PAIR1, CF_O_OPEN, 0), CF_FAIL);
     char buf[128];
     assert_null(cf_skip_reason(m, SPW_PROTO_REQ, 0, buf, sizeof buf));
     assert_non_null(cf_skip_reason(e, SPW_PROTO_PAIR1, 1, buf, sizeof buf));
@@ -208,14 +208,187 @@ static void test_expectations(void **st)
     assert_int_equal(cf_expect_parse(&x, "e.txt", "# c\na.b PASS\nc.d NON-STRICT  # why\n\n", err,
                                      sizeof err), 0);
     assert_int_equal(x.n, 2);
-    assert_int_equal(cf_expect_lookup(&x, "c.d"), CF_NONSTRICT);
-    assert_int_equal(cf_expect_lookup(&x, "zz"), -1);
+    assert_int_equal(cf_expect_lookup(&x, "c.d"), 1u << CF_NONSTRICT);
+    assert_int_equal(cf_expect_lookup(&x, "zz"), 0);
     cf_expect_free(&x);
     assert_int_equal(cf_expect_parse(&x, "e.txt", "a.b PASS\na.b FAIL\n", err, sizeof err), -1);
     assert_non_null(strstr(err, "e.txt:2:"));
     cf_expect_free(&x);
     assert_int_equal(cf_expect_parse(&x, "e.txt", "a.b MAYBE\n", err, sizeof err), -1);
     cf_expect_free(&x);
+}
+
+/* A racing IUT's case lists every verdict it was seen to give; a typo in
+ * one alternative is still an error. */
+static void test_expectations_accept_alternatives(void **st)
+{
+    (void)st;
+    cf_expectations x;
+    char err[256];
+    assert_int_equal(cf_expect_parse(&x, "e.txt", "a.b PASS|FAIL # races\n", err, sizeof err), 0);
+    assert_int_equal(cf_expect_lookup(&x, "a.b"), (1u << CF_PASS) | (1u << CF_FAIL));
+    cf_expect_free(&x);
+    assert_int_equal(cf_expect_parse(&x, "e.txt", "a.b PASS|FIAL\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, "e.txt:1:"));
+    cf_expect_free(&x);
+    assert_int_equal(cf_expect_parse(&x, "e.txt", "a.b PASS|\n", err, sizeof err), 0);
+    assert_int_equal(cf_expect_lookup(&x, "a.b"), 1u << CF_PASS);
+    cf_expect_free(&x);
+}
+
+static const char *multi =
+    "case s.multi\n"
+    "level MUST\n"
+    "rule r\n"
+    "fds 3\n"
+    "needs echo\n"
+    "on fd2\n"
+    "send handshake version=1\n"
+    "on fd1\n"
+    "send handshake\n"
+    "send message\n"
+    "on fd3\n"
+    "send handshake proto=pair0\n"
+    "outcome echoed\n"
+    "outcome fd2 closed\n"
+    "outcome fd3 paired\n";
+
+/* 'fds N', 'on fdK' and 'outcome fdK': each connection is judged on its own
+ * set; steps belong to the connection selected before them. */
+static void test_parse_several_fds(void **st)
+{
+    (void)st;
+    cf_catalogue cat;
+    char err[512] = "";
+    if (parse(&cat, multi, err))
+        fail_msg("%s", err);
+    const cf_case *c = &cat.cases[0];
+    assert_int_equal(c->nconns, 3);
+    assert_int_equal(c->needs_fd, 1);
+    assert_int_equal(c->steps[1].conn, 1);
+    assert_int_equal(c->steps[3].conn, 0);
+    assert_int_equal(c->steps[4].conn, 0);
+    assert_int_equal(c->steps[6].conn, 2);
+    assert_int_equal(cf_verdict(c, 0, SPW_PROTO_PAIR1, CF_O_ECHOED, 0), CF_PASS);
+    assert_int_equal(cf_verdict(c, 1, SPW_PROTO_PAIR1, CF_O_ECHOED, 0), CF_FAIL);
+    assert_int_equal(cf_verdict(c, 1, SPW_PROTO_PAIR1, CF_O_CLOSED, 0), CF_PASS);
+    /* 'paired' on fd3 looks at fd3's handshake (pair0: wrong for a pair1
+     * IUT), not at fd1's (its valid peer) */
+    assert_int_equal(cf_verdict(c, 2, SPW_PROTO_PAIR1, CF_O_OPEN, 0), CF_FAIL);
+    assert_int_equal(cf_verdict(c, 2, SPW_PROTO_PAIR1, CF_O_CLOSED, 0), CF_PASS);
+    assert_int_equal(cf_verdict(c, 2, SPW_PROTO_PAIR0, CF_O_OPEN, 0), CF_PASS);
+    char buf[128];
+    assert_null(cf_skip_reason(c, SPW_PROTO_PAIR1, CF_MAX_CONNS, buf, sizeof buf));
+    assert_non_null(cf_skip_reason(c, SPW_PROTO_PAIR1, 1, buf, sizeof buf));
+    assert_non_null(strstr(buf, "{fds}"));
+    assert_non_null(cf_skip_reason(c, SPW_PROTO_PAIR1, 0, buf, sizeof buf));
+    assert_non_null(strstr(buf, "socket transport"));
+    cf_catalogue_free(&cat);
+}
+
+static void test_parse_several_fds_errors(void **st)
+{
+    (void)st;
+    const char *head = "case x\nlevel MUST\nrule r\n";
+    char t[512];
+#define BAD(body, where)                                                     \
+    do {                                                                     \
+        snprintf(t, sizeof t, "%s%s", head, body);                           \
+        expect_error(t, where);                                              \
+    } while (0)
+    BAD("on fd2\nsend handshake\noutcome open\n", "t.cases:4: 'on fdK'");
+    BAD("fds 2\non fd3\nsend handshake\noutcome open\n", "t.cases:5:");
+    BAD("fds 1\nsend handshake\noutcome open\n", "t.cases:4: 'fds N'");
+    BAD("fds 9\nsend handshake\noutcome open\n", "t.cases:4:");
+    BAD("send handshake\nfds 2\noutcome open\n", "before the script");
+    BAD("fds 2\nsend handshake\noutcome fd1 open\n", "fd2 has no outcome");
+    BAD("fds 2\nsend handshake\noutcome fd1 open\noutcome fd1 closed\n", "second 'outcome fd1'");
+    BAD("fds 2\nbatch\non fd2\nsend handshake\nflush\noutcome open\n", "inside a batch");
+    BAD("send handshake\noutcome fd2 open\n", "t.cases:5:");
+#undef BAD
+}
+
+/* 'needs requester', 'expect request' and 'send message id=' drive a
+ * req/surveyor IUT; the parser keeps them out of cases that do not. */
+static void test_parse_requester(void **st)
+{
+    (void)st;
+    cf_catalogue cat;
+    char err[512] = "";
+    if (parse(&cat,
+              "case r\nlevel MUST\nrule r\nneeds requester\nsend handshake\nexpect request\n"
+              "send message id=other\nsend message\nexpect request\noutcome requested\n",
+              err))
+        fail_msg("%s", err);
+    const cf_case *c = &cat.cases[0];
+    assert_int_equal(c->needs_requester, 1);
+    assert_int_equal(c->steps[1].kind, CF_S_EXPECT_REQUEST);
+    assert_int_equal(c->steps[2].reply_id, CF_ID_OTHER);
+    assert_int_equal(c->steps[3].reply_id, CF_ID_SAME);
+    char buf[128];
+    assert_null(cf_skip_reason(c, SPW_PROTO_REQ, 0, buf, sizeof buf));
+    assert_null(cf_skip_reason(c, SPW_PROTO_SURVEYOR, 0, buf, sizeof buf));
+    assert_non_null(cf_skip_reason(c, SPW_PROTO_REP, 0, buf, sizeof buf));
+    assert_non_null(strstr(buf, "sends requests"));
+    assert_int_equal(cf_verdict(c, 0, SPW_PROTO_REQ, CF_O_REQUESTED, 0), CF_PASS);
+    assert_int_equal(cf_verdict(c, 0, SPW_PROTO_REQ, CF_O_NO_REQUEST, 0), CF_FAIL);
+    cf_catalogue_free(&cat);
+    const char *head = "case x\nlevel MUST\nrule r\n";
+    char t[512];
+    snprintf(t, sizeof t, "%ssend handshake\nexpect request\noutcome open\n", head);
+    expect_error(t, "t.cases:5: 'expect request' in a case without 'needs requester'");
+    snprintf(t, sizeof t, "%ssend message id=other\noutcome open\n", head);
+    expect_error(t, "t.cases:4: 'id='");
+    snprintf(t, sizeof t, "%sneeds requester\nsend message id=wrong\noutcome open\n", head);
+    expect_error(t, "t.cases:5: id= takes");
+    snprintf(t, sizeof t, "%sneeds requester echo\nsend handshake\noutcome open\n", head);
+    expect_error(t, "echo or requester");
+    snprintf(t, sizeof t, "%sneeds requester\nsend handshake\noutcome bad-request\n", head);
+    expect_error(t, "can never be acceptable");
+}
+
+/* A malformed request fails every case; a request that reuses an answered
+ * id, or no request, is an ordinary outcome the case judges. */
+static void test_classify_requests(void **st)
+{
+    (void)st;
+    cf_obs o = {0};
+    o.hs_have = 8;
+    o.hs_valid = 1;
+    o.req_waits = 2;
+    o.req_got = 2;
+    assert_int_equal(cf_classify(&o), CF_O_REQUESTED);
+    o.req_got = 1;
+    assert_int_equal(cf_classify(&o), CF_O_NO_REQUEST);
+    o.closed = 1;
+    assert_int_equal(cf_classify(&o), CF_O_CLOSED);
+    o.req_reused = 1;
+    assert_int_equal(cf_classify(&o), CF_O_REUSED_ID);
+    o.req_bad = 1;
+    assert_int_equal(cf_classify(&o), CF_O_BAD_REQUEST);
+    cf_catalogue cat;
+    char err[512];
+    assert_int_equal(parse(&cat, "case i\nlevel INFO\nrule r\nsend handshake\noutcome open\n",
+                           err), 0);
+    assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_REQ, CF_O_BAD_REQUEST, 0), CF_FAIL);
+    assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_REQ, CF_O_REUSED_ID, 0),
+                     CF_INFORMATIONAL);
+    cf_catalogue_free(&cat);
+    uint32_t id = 0;
+    assert_int_equal(cf_request_id((const uint8_t *)"\x80\x00\x01\x02" "body", 8, &id), 0);
+    assert_int_equal(id, 0x80000102u);
+    assert_int_equal(cf_request_id((const uint8_t *)"\x00\x00\x01\x02", 4, &id), -1);
+    assert_int_equal(cf_request_id((const uint8_t *)"\x80\x00\x01", 3, &id), -1);
+}
+
+static void test_verdict_worse(void **st)
+{
+    (void)st;
+    assert_int_equal(cf_verdict_worse(CF_PASS, CF_FAIL), CF_FAIL);
+    assert_int_equal(cf_verdict_worse(CF_FAIL, CF_PASS), CF_FAIL);
+    assert_int_equal(cf_verdict_worse(CF_NONSTRICT, CF_INFORMATIONAL), CF_NONSTRICT);
+    assert_int_equal(cf_verdict_worse(CF_PASS, CF_INFORMATIONAL), CF_INFORMATIONAL);
+    assert_int_equal(cf_verdict_worse(CF_FAIL, CF_ERROR), CF_ERROR);
 }
 
 static void test_messages(void **st)
@@ -235,6 +408,10 @@ static void test_messages(void **st)
     cf_buf_free(&b);
     cf_build_message(&b, SPW_PROTO_PAIR0, 7, -1, NULL, 0, 0, (const uint8_t *)"hi", 2);
     assert_int_equal(b.len, 2);
+    cf_buf_free(&b);
+    /* an answer to a req IUT keeps the id as given, even a wrong one */
+    cf_build_message(&b, SPW_PROTO_REQ, 0x00000102u, -1, NULL, 0, 0, (const uint8_t *)"hi", 2);
+    assert_memory_equal(b.p, "\x00\x00\x01\x02hi", 6);
     cf_buf_free(&b);
 }
 
@@ -258,6 +435,12 @@ int main(void)
         cmocka_unit_test(test_verdicts),     cmocka_unit_test(test_glob_hex),
         cmocka_unit_test(test_expectations), cmocka_unit_test(test_messages),
         cmocka_unit_test(test_catalogue_loads),
+        cmocka_unit_test(test_expectations_accept_alternatives),
+        cmocka_unit_test(test_parse_several_fds),
+        cmocka_unit_test(test_parse_several_fds_errors),
+        cmocka_unit_test(test_parse_requester),
+        cmocka_unit_test(test_classify_requests),
+        cmocka_unit_test(test_verdict_worse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

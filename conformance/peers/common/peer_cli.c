@@ -45,6 +45,7 @@ void spw_peer_usage(FILE *f, const char *prog)
 	    "Endpoint (exactly one):\n"
 	    "  --fd N              inherited connected stream socket (socket://);\n"
 	    "                      repeat it to hand several sockets to one listener\n"
+	    "  --fds N1,N2,...     the same as --fd N1 --fd N2 ...\n"
 	    "  --fd-one-by-one     with several --fd: hand over the next one only once\n"
 	    "                      the previous became a pipe (bounded by --timeout)\n"
 	    "  --tcp-listen URL    listen on tcp://HOST:PORT\n"
@@ -106,6 +107,25 @@ static int parse_ll(const char *s, long long min, long long max, long long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* One more inherited fd (--fd, --fds). NULL, or the usage error's format
+ * (taking val). */
+static const char *add_fd(spw_peer_opts *o, const char *val, int *n_ep)
+{
+	long long v;
+
+	if (parse_ll(val, 0, INT_MAX, &v) != 0)
+		return "--fd: not a file descriptor number: '%s'";
+	if (o->nfds == SPW_PEER_MAX_FDS)
+		return "--fd: too many (at most 16): '%s'";
+	if (o->nfds == 0) {
+		o->fd = (int)v;
+		(*n_ep)++;
+	}
+	o->ep = SPW_EP_FD;
+	o->fds[o->nfds++] = (int)v;
+	return NULL;
 }
 
 static int hexval(int c)
@@ -290,17 +310,25 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 			NEED_VALUE("--proto");
 			proto_arg = val;
 		} else if (match(a, "--fd", 1, &i, argc, argv, &val)) {
+			const char *bad;
 			NEED_VALUE("--fd");
-			if (parse_ll(val, 0, INT_MAX, &v) != 0)
-				BAD("--fd: not a file descriptor number: '%s'", val);
-			if (o->nfds == SPW_PEER_MAX_FDS)
-				BAD("--fd: too many (at most %s)", "16");
-			if (o->nfds == 0) {
-				o->fd = (int)v;
-				n_ep++;
-			}
-			o->ep = SPW_EP_FD;
-			o->fds[o->nfds++] = (int)v;
+			if ((bad = add_fd(o, val, &n_ep)) != NULL)
+				BAD(bad, val);
+		} else if (match(a, "--fds", 1, &i, argc, argv, &val)) {
+			char one[32];
+			const char *p, *bad;
+			NEED_VALUE("--fds");
+			p = val;
+			do {
+				size_t len = strcspn(p, ",");
+				if (len >= sizeof(one))
+					BAD("--fds: not a file descriptor number in '%s'", val);
+				memcpy(one, p, len);
+				one[len] = '\0';
+				if ((bad = add_fd(o, one, &n_ep)) != NULL)
+					BAD(bad, val);
+				p += len;
+			} while (*p++ == ',');
 		} else if (match(a, "--tcp-listen", 1, &i, argc, argv, &val)) {
 			NEED_VALUE("--tcp-listen");
 			if (strncmp(val, "tcp://", 6) != 0)
