@@ -302,7 +302,8 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r);
 int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, int
                wait_ms, cf_raw_run *out);
 
-/* Render a case's send steps into one byte stream (for fuzz seeds). */
+/* Render a case's send steps on its first connection into one byte stream
+ * (for fuzz seeds). */
 void cf_render_case(const cf_case *c, uint16_t iut_proto, uint64_t limit, cf_buf *out);
 
 /* ------------------------------------------------------------ io (io.c) */

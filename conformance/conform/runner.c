@@ -352,6 +352,8 @@ void cf_render_case(const cf_case *c, uint16_t iut, uint64_t limit, cf_buf *out)
     uint32_t reqid = 1;
     for (int i = 0; i < c->nsteps; i++) {
         const cf_step *s = &c->steps[i];
+        if (s->conn != 0)
+            continue; /* one stream: the first connection's */
         switch (s->kind) {
         case CF_S_SEND_HANDSHAKE:
             render_handshake(s, iut, out);
@@ -748,12 +750,13 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
     cf_buf_free(&batch);
 
     observe(sides, n, timeout);
+    /* Stop the IUT before closing our ends: a close at teardown would be an
+     * event the script never asked for (a write into it can SIGPIPE). */
+    ending e = {0};
+    finish_proc(t, &ss, &e, &proc_wire);
     for (int k = 0; k < n; k++)
         if (sides[k].fd >= 0)
             close(sides[k].fd);
-
-    ending e = {0};
-    finish_proc(t, &ss, &e, &proc_wire);
     char perr[300];
     if (cf_pcap_close(pcap, perr, sizeof perr))
         cf_log_note(&proc_wire, perr);
@@ -842,9 +845,9 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, 
         if (!lc)
             o.leaked = 1;
     }
-    close(fd);
     ending e = {0};
     finish_proc(t, &ss, &e, NULL);
+    close(fd);
     o.crashed = e.crashed;
     o.hung = e.hung;
     analyse(&s);

@@ -163,6 +163,15 @@ cli)
         check_rc 2 "sub cannot send" --proto sub --tcp-connect tcp://127.0.0.1:1 --send 00
         check_rc 2 "two behaviours" --proto pair0 --tcp-connect tcp://127.0.0.1:1 --send 00 --recv
         check_rc 2 "bad count" --proto pull --tcp-listen tcp://127.0.0.1:1 --recv --count x
+        for fds in "3,x:not a file descriptor number" "3,,4:not a file descriptor number" \
+                   "$(seq -s, 3 19):too many"; do
+            msg=$("$P" --proto pull --fds "${fds%%:*}" --recv 2>&1 >/dev/null); rc=$?
+            if [ "$rc" = 2 ] && [[ "$msg" == *"${fds#*:}"* ]]; then
+                ok "$i cli: --fds ${fds%%:*} refused (${fds#*:})"
+            else
+                bad "$i cli: --fds ${fds%%:*}: exit $rc, message '$msg'"
+            fi
+        done
         if [ "$i" = nng110 ]; then
             check_rc 2 "--fd 999 needs a proto" --fd 999 --recv
         else
