@@ -328,6 +328,7 @@ static void decoder_body_space_matches_feed(void **state)
     spw_msg m;
     assert_int_equal(spw_decoder_body_space(&d, &ptr, &room), SPW_OK);
     assert_int_equal(room, 0);
+    assert_int_equal(spw_decoder_body_remaining(&d), 0);
     assert_int_equal(spw_decoder_body_commit(&d, 0, &m), SPW_EINVAL);
     spw_decoder_reset(&d);
 
@@ -339,6 +340,7 @@ static void decoder_body_space_matches_feed(void **state)
     size_t have = 1;
     int rc = SPW_FRAME_NEED_MORE;
     while (rc == SPW_FRAME_NEED_MORE) {
+        assert_int_equal(spw_decoder_body_remaining(&d), len - have);
         assert_int_equal(spw_decoder_body_space(&d, &ptr, &room), SPW_OK);
         assert_true(room > 0);
         assert_true(t.live_bytes <= 2 * have + SPW_DECODER_FIRST_CHUNK);
@@ -357,6 +359,7 @@ static void decoder_body_space_matches_feed(void **state)
         assert_int_equal(m.data[i], (uint8_t)(i * 7));
     spw_msg_free(&m, &t.a);
     assert_true(spw_decoder_idle(&d));
+    assert_int_equal(spw_decoder_body_remaining(&d), 0);
     spw_frame_encode_header(hdr, 10);
     assert_int_equal(spw_decoder_feed(&d, hdr, 8, &used, &m), SPW_FRAME_NEED_MORE);
     assert_int_equal(spw_decoder_body_space(&d, &ptr, &room), SPW_OK);

@@ -274,6 +274,11 @@ int spw_decoder_idle(const spw_decoder *d)
     return d->state == SPW_DEC_LENGTH && d->len_have == 0;
 }
 
+size_t spw_decoder_body_remaining(const spw_decoder *d)
+{
+    return d->state == SPW_DEC_BODY ? d->body_len - d->body_have : 0;
+}
+
 void spw_decoder_reset(spw_decoder *d)
 {
     drop_body(d);

@@ -163,7 +163,7 @@ int spw_pipe_recv(spw_pipe *p, spw_msg *msg, int timeout_ms)
          * buffer full and doubles it, and from then on reads are large. Going
          * through rbuf instead would copy every byte once more (the decoder
          * grows to exactly what a feed brings, so the room stays small). */
-        size_t left = p->dec.state == SPW_DEC_BODY ? p->dec.body_len - p->dec.body_have : 0;
+        size_t left = spw_decoder_body_remaining(&p->dec);
         if (room >= PIPE_RBUF_SIZE / 2 || (room > 0 && left >= PIPE_RBUF_SIZE / 2)) {
             r = spw__read_some(p->fd, direct, room);
             if (r > 0) {

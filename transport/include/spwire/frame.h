@@ -125,6 +125,11 @@ int spw_decoder_body_commit(spw_decoder *d, size_t n, spw_msg *msg);
 /* 1 when the decoder sits between frames (nothing partial held). */
 int spw_decoder_idle(const spw_decoder *d);
 
+/* Bytes of the current frame's body still to come; 0 outside a body. Lets
+ * an I/O layer size its reads (a large remainder is worth reading straight
+ * into the body even through a small window). */
+size_t spw_decoder_body_remaining(const spw_decoder *d);
+
 /* Drop any partial frame and clear a sticky error; keeps limit and
  * allocator. */
 void spw_decoder_reset(spw_decoder *d);
