@@ -283,6 +283,11 @@ typedef struct cf_result {
     cf_buf wire;             /* hex wire log text */
     char *iut_log;           /* tail of the IUT's output */
     long ms;
+    /* each connection's own judgement ('fds N'); outcome/verdict above are
+     * the worst connection's */
+    int nconns;
+    int conn_outcome[CF_MAX_CONNS];
+    int conn_verdict[CF_MAX_CONNS];
 } cf_result;
 
 void cf_result_free(cf_result *r);

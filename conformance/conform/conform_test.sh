@@ -160,10 +160,22 @@ expect_out 'saw bad-request'
 # several fds: the self-test IUT serves only the first fd it is given
 fds_cmd="$iut --proto {proto} --fds {fds} --recvmax {recvmax} {behaviour} --mode ok"
 expect_rc 1 "an IUT that serves only the first of several fds fails socket.fds" -- \
-    "$conform" --proto rep --timeout "$timeout" --include 'socket.fds.*' --exec "$fds_cmd"
+    "$conform" --proto rep --timeout "$timeout" --include 'socket.fds.*' --exec "$fds_cmd" \
+    --json "$work/fds.json"
 expect_out '^FAIL +socket\.fds\.each-carries-messages'
 expect_out 'fd1: saw echoed [^;]*; fd2: saw no-handshake'
 expect_out 'fd2 -> 8 bytes:  00 53 50 00 00 30 00 00'
+if command -v python3 >/dev/null; then
+    if python3 - "$work/fds.json" <<'PY'
+import json, sys
+c = {c["id"]: c for c in json.load(open(sys.argv[1]))["cases"]}["socket.fds.each-carries-messages"]
+fds = [(f["fd"], f["outcome"], f["verdict"]) for f in c["fds"]]
+assert fds == [(1, "echoed", "PASS"), (2, "no-handshake", "FAIL"), (3, "no-handshake", "FAIL")], fds
+assert c["verdict"] == "FAIL" and c["outcome"] == "no-handshake", c
+PY
+    then ok "  JSON gives each fd's outcome and verdict"
+    else bad "  JSON per-fd check"; fi
+fi
 expect_rc 0 "without {fds} the several-fd cases are skipped, with the reason" -- \
     "$conform" --proto rep --timeout "$timeout" --include 'socket.fds.*' --exec "$(fd_cmd ok)"
 expect_out '^SKIP +socket\.fds\.eight .*needs \{fds\}'

@@ -186,6 +186,14 @@ int cf_report_json(const char *path, const cf_result *rs, int n, const cf_target
             cf_json_escape(&b, cf_outcome_name(r->outcome));
         else
             cf_buf_printf(&b, "null");
+        if (r->nconns > 1 && r->verdict != CF_ERROR) {
+            cf_buf_printf(&b, ",\"fds\":[");
+            for (int k = 0; k < r->nconns; k++)
+                cf_buf_printf(&b, "%s{\"fd\":%d,\"outcome\":\"%s\",\"verdict\":\"%s\"}",
+                              k ? "," : "", k + 1, cf_outcome_name(r->conn_outcome[k]),
+                              cf_verdict_name(r->conn_verdict[k]));
+            cf_buf_printf(&b, "]");
+        }
         cf_buf_printf(&b, ",\"acceptable\":");
         cf_json_escape(&b, r->acceptable);
         cf_buf_printf(&b, ",\"rule\":");

@@ -773,6 +773,11 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
     }
     r->outcome = sides[worst].outcome;
     r->verdict = sides[worst].verdict;
+    r->nconns = n;
+    for (int k = 0; k < n; k++) {
+        r->conn_outcome[k] = sides[k].outcome;
+        r->conn_verdict[k] = sides[k].verdict;
+    }
     if (ss.have_proc && ss.proc.exited && rx_total == 0 && WIFEXITED(ss.proc.status) &&
         (WEXITSTATUS(ss.proc.status) == 127 || WEXITSTATUS(ss.proc.status) == 126)) {
         /* the shell could not run the command: not the IUT's fault */
