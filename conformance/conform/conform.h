@@ -270,7 +270,8 @@ typedef struct cf_target {
     int shared;              /* --connect without --exec: one IUT for all */
     int strict;              /* --strict: NON-STRICT counts as FAIL */
     int verbose;
-    const char *pcap_dir;
+    const char *pcap_dir;    /* run: DIR/CASE-ID.pcap per case */
+    const char *pcap_file;   /* cf_run_raw: one capture of the run */
     const char *log_dir;     /* IUT stdout/stderr per case */
 } cf_target;
 

@@ -247,6 +247,13 @@ if [ -n "$repro" ]; then
     cmd=$(sed -n 's/^replay: //p' "$repro")
     expect_rc 1 "the saved replay command reproduces the crash" -- bash -c "$cmd"
     expect_out '^FAIL crashed'
+    expect_rc 1 "... and with --pcap writes the exchange" -- bash -c "$cmd --pcap $work/repro.pcap"
+    if command -v tcpdump >/dev/null; then
+        tcpdump -nn -vv -r "$work/repro.pcap" >"$work/out" 2>&1
+        expect_out '10\.0\.0\.1\.40000 > 10\.0\.0\.2\.5555: Flags \[P\.\].*length [1-9]'
+        if grep -q incorrect "$work/out"; then bad "  tcpdump reports a bad checksum"; fi
+    elif [ -s "$work/repro.pcap" ]; then ok "  capture written (tcpdump absent)"
+    else bad "  no capture"; fi
 else
     bad "no reproducer saved"
 fi

@@ -472,10 +472,21 @@ int cf_replay_main(int argc, char **argv)
             continue;
         if (strcmp(argv[i], "--split") == 0 && i + 1 < argc)
             split = atoi(argv[++i]);
-        else if (argv[i][0] != '-' && !file)
+        else if (strcmp(argv[i], "--pcap") == 0 && i + 1 < argc)
+            t.pcap_file = argv[++i];
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("usage: spw-conform replay FILE [--split N] [--pcap OUT.pcap] TARGET\n"
+                   "Sends FILE's bytes (a fuzz reproducer, a diff input) to the IUT as the\n"
+                   "fuzzer did, N bytes per write with --split, and reports the outcome;\n"
+                   "--pcap writes the exchange as a TCP capture (Wireshark, tcpdump).\n"
+                   "TARGET: --exec/--connect/--listen/--proto and the timeouts, as for run.\n"
+                   "Exit status: 0 no crash, hang or leak; 1 one of them; 2 harness error.\n");
+            return 0;
+        } else if (argv[i][0] != '-' && !file)
             file = argv[i];
         else {
-            fprintf(stderr, "usage: spw-conform replay FILE [--split N] TARGET\n");
+            fprintf(stderr, "usage: spw-conform replay FILE [--split N] [--pcap OUT.pcap] TARGET "
+                    "(see --help)\n");
             return 2;
         }
     }

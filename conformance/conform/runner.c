@@ -825,8 +825,18 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, 
 {
     memset(out, 0, sizeof *out);
     long t0 = cf_now_ms();
+    cf_wire capture = {.t0 = t0}, *w = NULL;
+    if (t->pcap_file) {
+        capture.pcap = cf_pcap_open(t->pcap_file, out->errmsg, sizeof out->errmsg);
+        if (!capture.pcap) {
+            out->harness_error = 1;
+            return -1;
+        }
+        w = &capture;
+    }
     session ss;
-    if (open_target(t, "raw", 1, &ss, NULL)) {
+    if (open_target(t, "raw", 1, &ss, w)) {
+        cf_pcap_close(capture.pcap, NULL, 0);
         out->harness_error = 1;
         snprintf(out->errmsg, sizeof out->errmsg, "%s", ss.err);
         if (ss.have_proc)
@@ -837,22 +847,24 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, 
     rxstate s = {0};
     spw_handshake_encode(s.hs_want, t->proto);
     int closed = 0;
-    cf_io_write(fd, bytes, len, (size_t)split, split ? 1 : 0, &s.rx, &closed, NULL);
+    cf_io_write(fd, bytes, len, (size_t)split, split ? 1 : 0, &s.rx, &closed, w);
     if (!closed)
-        cf_io_read_until(fd, cf_now_ms() + wait_ms, &s.rx, &closed, NULL, NULL, NULL);
+        cf_io_read_until(fd, cf_now_ms() + wait_ms, &s.rx, &closed, w, NULL, NULL);
     cf_obs o = {0};
     o.closed = closed;
     if (!closed) {
-        shutdown(fd, SHUT_WR);
+        cf_io_shutdown(fd, w);
         int lc = 0;
-        cf_io_read_until(fd, cf_now_ms() + (wait_ms < 1000 ? 1000 : wait_ms), &s.rx, &lc, NULL,
+        cf_io_read_until(fd, cf_now_ms() + (wait_ms < 1000 ? 1000 : wait_ms), &s.rx, &lc, w,
                          NULL, NULL);
         if (!lc)
             o.leaked = 1;
     }
     ending e = {0};
     finish_proc(t, &ss, &e, NULL);
-    close(fd);
+    cf_io_close(fd, w);
+    if (cf_pcap_close(capture.pcap, out->errmsg, sizeof out->errmsg))
+        out->harness_error = 1;
     o.crashed = e.crashed;
     o.hung = e.hung;
     analyse(&s);
