@@ -108,13 +108,14 @@ uint64_t cf_expr_eval(const cf_expr *e, uint64_t limit)
     return (uint64_t)e->off;
 }
 
-static int hexval(int c)
+int cf_hexval(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
-    c = tolower(c);
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -140,8 +141,8 @@ int cf_parse_hex(const char *s, uint8_t **out, size_t *len)
                         c = '\t';
                     else if (e == '\\' || e == '"')
                         c = (uint8_t)e;
-                    else if (e == 'x' && hexval(s[0]) >= 0 && hexval(s[1]) >= 0) {
-                        c = (uint8_t)(hexval(s[0]) * 16 + hexval(s[1]));
+                    else if (e == 'x' && cf_hexval(s[0]) >= 0 && cf_hexval(s[1]) >= 0) {
+                        c = (uint8_t)(cf_hexval(s[0]) * 16 + cf_hexval(s[1]));
                         s += 2;
                     } else
                         goto bad;
@@ -153,8 +154,8 @@ int cf_parse_hex(const char *s, uint8_t **out, size_t *len)
             s++;
             continue;
         }
-        int hi = hexval((unsigned char)s[0]);
-        int lo = hi >= 0 ? hexval((unsigned char)s[1]) : -1;
+        int hi = cf_hexval((unsigned char)s[0]);
+        int lo = hi >= 0 ? cf_hexval((unsigned char)s[1]) : -1;
         if (hi < 0 || lo < 0)
             goto bad;
         uint8_t c = (uint8_t)(hi * 16 + lo);

@@ -209,6 +209,8 @@ int cf_request_id(const uint8_t *msg, size_t len, uint32_t *id);
 /* Shell-style glob: '*', '?'. */
 int cf_glob(const char *pat, const char *s);
 
+/* The value of one hex digit, -1 for any other character. */
+int cf_hexval(int c);
 /* Hex: "00 53 50", "005350", "\"GET \"" strings. Returns malloc'ed buffer. */
 int cf_parse_hex(const char *s, uint8_t **out, size_t *len);
 

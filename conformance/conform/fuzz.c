@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,17 +139,6 @@ static int add_cases(inputs *in, const char *path, const cf_target *t)
     return 0;
 }
 
-static int hexv(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* AFL/libFuzzer dictionary: name="value" with \xHH escapes. */
 static int add_dict(inputs *d, const char *path)
 {
@@ -167,8 +157,8 @@ static int add_dict(inputs *d, const char *path)
             cf_buf tok = {0};
             for (q++; *q && *q != '"'; q++) {
                 uint8_t c = (uint8_t)*q;
-                if (c == '\\' && q[1] == 'x' && hexv(q[2]) >= 0 && hexv(q[3]) >= 0) {
-                    c = (uint8_t)(hexv(q[2]) * 16 + hexv(q[3]));
+                if (c == '\\' && q[1] == 'x' && cf_hexval(q[2]) >= 0 && cf_hexval(q[3]) >= 0) {
+                    c = (uint8_t)(cf_hexval(q[2]) * 16 + cf_hexval(q[3]));
                     q += 3;
                 } else if (c == '\\' && q[1]) {
                     c = (uint8_t)*++q;
@@ -314,75 +304,91 @@ static int robustness(int o)
 
 /* ------------------------------------------------------------ fuzz */
 
+/* A whole number in [min, max]; -1 when v is not one. */
+static int parse_count(const char *v, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 0);
+    if (!*v || *end || errno || n < min || n > max)
+        return -1;
+    *out = n;
+    return 0;
+}
+
 int cf_fuzz_main(int argc, char **argv)
 {
     cf_target t;
     cf_target_defaults(&t);
     t.timeout_ms = 200;
-    long iterations = 200, max_findings = 10;
-    unsigned long long seed = 1;
+    long long iterations = 200, max_findings = 10, seed = 1;
     const char *out = "spw-conform-findings", *cases = SPW_CONFORM_CASES_DIR;
     inputs seeds = {0}, dict = {0};
     char err[512];
     const char *self = "spw-conform";
+    int code = 2;
     for (int i = 0; i < argc; i++) {
         int rc = cf_target_option(&t, "", argc, argv, &i, err, sizeof err);
         if (rc < 0) {
             fprintf(stderr, "spw-conform fuzz: %s\n", err);
-            return 2;
+            goto done;
         }
         if (rc)
             continue;
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v && strcmp(a, "--help")) {
-            fprintf(stderr, "spw-conform fuzz: unknown option or missing value: %s\n", a);
-            return 2;
-        }
-        if (strcmp(a, "--iterations") == 0)
-            iterations = strtol(v, NULL, 10);
-        else if (strcmp(a, "--seed") == 0)
-            seed = strtoull(v, NULL, 0);
-        else if (strcmp(a, "--out") == 0)
-            out = v;
-        else if (strcmp(a, "--max-findings") == 0)
-            max_findings = strtol(v, NULL, 10);
-        else if (strcmp(a, "--cases") == 0)
-            cases = v;
-        else if (strcmp(a, "--self") == 0)
-            self = v;
-        else if (strcmp(a, "--corpus") == 0) {
-            if (add_corpus(&seeds, v))
-                return 2;
-        } else if (strcmp(a, "--dict") == 0) {
-            if (add_dict(&dict, v))
-                return 2;
-        } else if (strcmp(a, "--help") == 0) {
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             printf("usage: spw-conform fuzz TARGET [--iterations N] [--seed S] [--corpus DIR]...\n"
                    "         [--dict FILE]... [--cases PATH] [--out DIR] [--max-findings N]\n"
                    "Mutates byte streams (corpus files, dictionary tokens, the case scripts\n"
                    "rendered for --proto) and sends them to the IUT (same target options as\n"
                    "a run; --timeout is the observation window, default 200 ms). A crash,\n"
                    "hang or leaked connection is saved in DIR as KIND-HASH.bin with\n"
-                   "KIND-HASH.txt holding the command that replays it.\n"
+                   "KIND-HASH.txt holding the command that replays it (add --pcap FILE to it\n"
+                   "for a capture). Progress is printed every 10 s.\n"
                    "Exit status: 0 no finding, 1 findings, 2 harness error.\n");
-            return 0;
+            code = 0;
+            goto done;
+        }
+        if (!v) {
+            fprintf(stderr, "spw-conform fuzz: unknown option or missing value: %s\n", a);
+            goto done;
+        }
+        if (strcmp(a, "--iterations") == 0 || strcmp(a, "--max-findings") == 0 ||
+            strcmp(a, "--seed") == 0) {
+            long long *dst = a[2] == 'i' ? &iterations : a[2] == 'm' ? &max_findings : &seed;
+            if (parse_count(v, a[2] == 's' ? 0 : 1, a[2] == 's' ? LLONG_MAX : 1000000000LL, dst)) {
+                fprintf(stderr, "spw-conform fuzz: %s: bad number '%s'\n", a, v);
+                goto done;
+            }
+        } else if (strcmp(a, "--out") == 0)
+            out = v;
+        else if (strcmp(a, "--cases") == 0)
+            cases = v;
+        else if (strcmp(a, "--self") == 0)
+            self = v;
+        else if (strcmp(a, "--corpus") == 0) {
+            if (add_corpus(&seeds, v))
+                goto done;
+        } else if (strcmp(a, "--dict") == 0) {
+            if (add_dict(&dict, v))
+                goto done;
         } else {
-            fprintf(stderr, "spw-conform fuzz: unknown option '%s'\n", a);
-            return 2;
+            fprintf(stderr, "spw-conform fuzz: unknown option '%s' (see --help)\n", a);
+            goto done;
         }
         i++;
     }
     if (cf_target_finish(&t, err, sizeof err)) {
         fprintf(stderr, "spw-conform fuzz: %s\n", err);
-        return 2;
+        goto done;
     }
     if (add_cases(&seeds, cases, &t))
-        return 2;
+        goto done;
     uint8_t hs[8];
     spw_handshake_encode(hs, (uint16_t)spw_proto_peer(t.proto));
     add_input(&seeds, "handshake", hs, 8);
-    rng_state ^= seed * 0x2545f4914f6cdd1dULL;
+    rng_state ^= (unsigned long long)seed * 0x2545f4914f6cdd1dULL;
     if (!rng_state)
         rng_state = 1;
     signal(SIGPIPE, SIG_IGN);
@@ -391,9 +397,18 @@ int cf_fuzz_main(int argc, char **argv)
     mkdir(out, 0755);
     int findings = 0, errors = 0;
     long t0 = cf_now_ms();
-    printf("spw-conform fuzz: %ld iterations, %d seeds, %d dictionary tokens, seed %llu\n",
+    printf("spw-conform fuzz: %lld iterations, %d seeds, %d dictionary tokens, seed %lld\n",
            iterations, seeds.n, dict.n, seed);
-    for (long it = 0; it < iterations && findings < max_findings; it++) {
+    fflush(stdout);
+    long next_report = t0 + 10000;
+    for (long long it = 0; it < iterations && findings < max_findings; it++) {
+        if (cf_now_ms() >= next_report) {
+            next_report += 10000;
+            printf("spw-conform fuzz: %lld/%lld inputs, %d finding%s, %.0f inputs/s\n", it,
+                   iterations, findings, findings == 1 ? "" : "s",
+                   (double)it * 1000.0 / (double)(cf_now_ms() - t0));
+            fflush(stdout);
+        }
         cf_buf b = {0};
         const input *s = &seeds.v[rndn((size_t)seeds.n)];
         cf_buf_add(&b, s->bytes.p, s->bytes.len);
@@ -437,7 +452,7 @@ int cf_fuzz_main(int argc, char **argv)
                         cf_outcome_name(rr.outcome), s->name, rr.errmsg, (char *)cmd.p);
                 fclose(f);
             }
-            printf("FINDING %s (iteration %ld, from %s): %s\n  replay: %s\n",
+            printf("FINDING %s (iteration %lld, from %s): %s\n  replay: %s\n",
                    cf_outcome_name(rr.outcome), it, s->name, rr.errmsg, (char *)cmd.p);
             cf_buf_free(&cmd);
             findings++;
@@ -447,10 +462,12 @@ int cf_fuzz_main(int argc, char **argv)
     }
     printf("spw-conform fuzz: %d finding%s in %.1f s\n", findings, findings == 1 ? "" : "s",
            (double)(cf_now_ms() - t0) / 1000.0);
+    cf_remove_logdir(logdir);
+    code = errors >= 3 ? 2 : findings ? 1 : 0;
+done:
     free_inputs(&seeds);
     free_inputs(&dict);
-    cf_remove_logdir(logdir);
-    return errors >= 3 ? 2 : findings ? 1 : 0;
+    return code;
 }
 
 /* ------------------------------------------------------------ replay */
