@@ -722,9 +722,6 @@ static int check_case_semantics(pstate *ps, cf_case *c)
         } else if (batch && s->kind != CF_S_SEND_BYTES && s->kind != CF_S_SEND_FRAME &&
                    s->kind != CF_S_SEND_HANDSHAKE && s->kind != CF_S_SEND_MESSAGE)
             return perr(ps, "only 'send' steps inside a batch");
-        if (s->kind == CF_S_SEND_MESSAGE && !s->drop && !c->needs_echo) {
-            /* allowed: the message is sent, but only echo targets check it */
-        }
         if (s->kind == CF_S_EXPECT_ECHO && !c->needs_echo)
             return perr(ps, "'expect echo' in a case without 'needs echo'");
         if (s->kind == CF_S_EXPECT_REQUEST && !c->needs_requester)

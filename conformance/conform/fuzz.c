@@ -354,10 +354,13 @@ int cf_fuzz_main(int argc, char **argv)
             fprintf(stderr, "spw-conform fuzz: unknown option or missing value: %s\n", a);
             goto done;
         }
-        if (strcmp(a, "--iterations") == 0 || strcmp(a, "--max-findings") == 0 ||
-            strcmp(a, "--seed") == 0) {
-            long long *dst = a[2] == 'i' ? &iterations : a[2] == 'm' ? &max_findings : &seed;
-            if (parse_count(v, a[2] == 's' ? 0 : 1, a[2] == 's' ? LLONG_MAX : 1000000000LL, dst)) {
+        long long *num = strcmp(a, "--iterations") == 0     ? &iterations
+                         : strcmp(a, "--max-findings") == 0 ? &max_findings
+                         : strcmp(a, "--seed") == 0         ? &seed
+                                                            : NULL;
+        if (num) {
+            long long lo = num == &seed ? 0 : 1, hi = num == &seed ? LLONG_MAX : 1000000000LL;
+            if (parse_count(v, lo, hi, num)) {
                 fprintf(stderr, "spw-conform fuzz: %s: bad number '%s'\n", a, v);
                 goto done;
             }

@@ -533,8 +533,11 @@ static void observe(side *sides, int n, int timeout)
         if (sd->fd < 0 || sd->closed)
             continue;
         cf_io_read_until(sd->fd, deadline, &sd->s.rx, &sd->closed, &sd->w, side_done, sd);
-        /* the window may be spent on an earlier connection: still drain */
-        cf_io_read_until(sd->fd, cf_now_ms() + 20, &sd->s.rx, &sd->closed, &sd->w, NULL, NULL);
+        /* a window cut short by the echoes, or spent on an earlier
+         * connection: still take what is already there */
+        if (sd->s.nexpected > 0 || k > 0)
+            cf_io_read_until(sd->fd, cf_now_ms() + 20, &sd->s.rx, &sd->closed, &sd->w, NULL,
+                             NULL);
     }
     for (int k = 0; k < n; k++) {
         side *sd = &sides[k];
