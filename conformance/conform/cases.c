@@ -16,7 +16,7 @@ static const char *const level_names[] = {"MUST", "SHOULD", "INFO"};
 static const char *const outcome_names[CF_O_COUNT] = {
     "closed", "closed-after-reply", "echoed",  "open",    "not-echoed", "wrong-echo",
     "no-handshake", "bad-handshake", "garbage", "crashed", "hung",       "leaked",
-    "requested", "no-request", "bad-request", "reused-id"};
+    "requested", "no-request", "bad-request", "reused-id", "exited"};
 static const char *const verdict_names[] = {"PASS", "NON-STRICT", "INFORMATIONAL",
                                             "FAIL", "ERROR",      "SKIP"};
 
@@ -230,6 +230,7 @@ typedef struct pstate {
     cf_case *cur;
     int conn; /* the connection later steps act on ('on K') */
     int seen_level, seen_rule, seen_outcome, seen_needs, seen_protos, seen_timeout, seen_fds;
+    int seen_unlimited;
 } pstate;
 
 static int perr(pstate *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -481,6 +482,12 @@ static int finish_case(pstate *ps)
         rc = perr(ps, "case %s has no 'outcome'", c->id);
     else if (c->nsteps == 0)
         rc = perr(ps, "case %s has no script steps", c->id);
+    for (int i = 0; i < c->nsteps; i++) {
+        const cf_step *st = &c->steps[i];
+        if (((st->has_len || st->has_size) && st->len.rel_limit) ||
+            (st->has_body && st->body.rel_limit))
+            c->uses_limit = 1;
+    }
     ps->line = save;
     ps->cur = NULL;
     return rc;
@@ -544,6 +551,7 @@ static int parse_line(pstate *ps, char *line)
         ps->conn = 0;
         ps->seen_level = ps->seen_rule = ps->seen_outcome = 0;
         ps->seen_needs = ps->seen_protos = ps->seen_timeout = ps->seen_fds = 0;
+        ps->seen_unlimited = 0;
         return 0;
     }
     if (!ps->cur)
@@ -642,10 +650,24 @@ static int parse_line(pstate *ps, char *line)
             int o = cf_outcome_by_name(tok[i]);
             if (o < 0)
                 return perr(ps, "unknown outcome '%s'", tok[i]);
-            if (o == CF_O_CRASHED || o == CF_O_HUNG || o == CF_O_LEAKED ||
-                o == CF_O_BAD_REQUEST)
+            if (cf_outcome_is_robustness(o) || o == CF_O_BAD_REQUEST)
                 return perr(ps, "outcome '%s' can never be acceptable", tok[i]);
             set[(*count)++] = o;
+        }
+        return 0;
+    }
+    if (strcmp(kw, "unlimited") == 0) {
+        if (ps->seen_unlimited++)
+            return perr(ps, "second 'unlimited'");
+        if (n < 2 || n - 1 > CF_MAX_OUTCOMES)
+            return perr(ps, "'unlimited' needs 1..%d outcomes", CF_MAX_OUTCOMES);
+        for (int i = 1; i < n; i++) {
+            int o = cf_outcome_by_name(tok[i]);
+            if (o < 0)
+                return perr(ps, "unknown outcome '%s'", tok[i]);
+            if (cf_outcome_is_robustness(o) || o == CF_O_BAD_REQUEST)
+                return perr(ps, "outcome '%s' can never be acceptable", tok[i]);
+            c->unlimited[c->nunlimited++] = o;
         }
         return 0;
     }
@@ -877,3 +899,16 @@ void cf_catalogue_free(cf_catalogue *cat)
     free(cat->cases);
     memset(cat, 0, sizeof *cat);
 }
+
+void cf_catalogue_no_limit(cf_catalogue *cat)
+{
+    for (int i = 0; i < cat->ncases; i++) {
+        cf_case *c = &cat->cases[i];
+        if (c->nunlimited > 0) {
+            memcpy(c->outcomes, c->unlimited, sizeof c->outcomes);
+            c->noutcomes = c->nunlimited;
+        } else if (c->uses_limit)
+            c->limit_skip = 1;
+    }
+}
+

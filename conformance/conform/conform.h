@@ -34,8 +34,8 @@ uint64_t cf_expr_eval(const cf_expr *e, uint64_t limit);
 
 enum cf_level { CF_MUST = 0, CF_SHOULD, CF_INFO };
 
-/* Observed outcomes. The robustness ones (crashed, hung, leaked) fail every
- * case whatever its level. */
+/* Observed outcomes. The robustness ones (crashed, exited, hung, leaked)
+ * fail every case whatever its level. */
 enum cf_outcome {
     CF_O_CLOSED = 0,          /* the IUT closed, nothing expected came back */
     CF_O_CLOSED_AFTER_REPLY,  /* the IUT closed after echoing what was expected */
@@ -53,6 +53,8 @@ enum cf_outcome {
     CF_O_NO_REQUEST,          /* open, an awaited request never came */
     CF_O_BAD_REQUEST,         /* the IUT's request has a malformed SP header */
     CF_O_REUSED_ID,           /* a request carried an id we had already answered */
+    CF_O_EXITED,              /* the IUT process exited on its own (any status that
+                               * --iut-exit-ok does not declare) while a case ran */
     CF_O_COUNT,
     /* pseudo outcome, only in case files: open/echoed when the handshake's
      * protocol is the valid peer of --proto, else closed */
@@ -135,6 +137,13 @@ typedef struct cf_case {
     int conn_noutcomes[CF_MAX_CONNS];
     int conn_outcomes[CF_MAX_CONNS][CF_MAX_OUTCOMES];
     int timeout_ms;        /* 0 = the run's --timeout */
+    /* 'unlimited O...': the acceptable set when the IUT has no receive limit
+     * (--recvmax 0); cf_catalogue_no_limit swaps it in */
+    int nunlimited;
+    int unlimited[CF_MAX_OUTCOMES];
+    int uses_limit;        /* a step's size is relative to 'limit' */
+    int limit_skip;        /* set by cf_catalogue_no_limit: uses 'limit', no
+                            * 'unlimited' line, and the IUT has no limit */
     int nsteps;
     cf_step *steps;
 } cf_case;
@@ -152,12 +161,20 @@ int cf_parse_text(cf_catalogue *cat, const char *file, const char *text, char *e
 /* Load a file, or every *.cases file of a directory (sorted). */
 int cf_load(cf_catalogue *cat, const char *path, char *err, size_t errlen);
 void cf_catalogue_free(cf_catalogue *cat);
+/* The IUT runs without a receive limit (--recvmax 0, NNG's "none"): every
+ * case with an 'unlimited' line takes that set as its acceptable outcomes;
+ * a case whose script is relative to 'limit' without one is marked to be
+ * skipped (cf_skip_reason says why). */
+void cf_catalogue_no_limit(cf_catalogue *cat);
 
 const char *cf_level_name(int level);
 const char *cf_outcome_name(int outcome);
 int cf_outcome_by_name(const char *name);
 const char *cf_verdict_name(int verdict);
 int cf_verdict_by_name(const char *name);
+/* 1 for the outcomes about the IUT as a process or a connection holder
+ * (crashed, exited, hung, leaked): never acceptable, FAIL at any level. */
+int cf_outcome_is_robustness(int outcome);
 
 /* 1 if the protocol can echo (pair0, pair1, bus, rep, respondent). */
 int cf_proto_can_echo(uint16_t proto);
@@ -181,7 +198,7 @@ typedef struct cf_obs {
     int req_got;         /* of them, answered by a fresh request */
     int req_bad;         /* a request with a malformed SP header */
     int req_reused;      /* a request with an id we had already answered */
-    int crashed, hung, leaked;
+    int crashed, exited, hung, leaked;
 } cf_obs;
 
 int cf_classify(const cf_obs *o);
@@ -269,6 +286,13 @@ typedef struct cf_target {
     int timeout_ms;          /* per-case observation window */
     int kill_timeout_ms;     /* SIGTERM grace */
     int start_timeout_ms;    /* waiting for the IUT to listen / dial */
+    int grace_ms;            /* after the last event, how long the IUT is watched
+                              * for dying on its own before it is stopped */
+    int exit_ok[8];          /* --iut-exit-ok: exit statuses that are the IUT's
+                              * documented way to end (a one-shot IUT) */
+    int nexit_ok;
+    int retry_ms;            /* a requester's own re-request period measured by
+                              * the preflight (0: none within the window) */
     int shared;              /* --connect without --exec: one IUT for all */
     int strict;              /* --strict: NON-STRICT counts as FAIL */
     int verbose;
@@ -307,6 +331,14 @@ typedef struct cf_raw_run {
 } cf_raw_run;
 
 int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r);
+
+/* The preflight: one connection to a fresh IUT, our valid header, and the
+ * IUT's 8 bytes expected within --start-timeout. A requesting IUT (req,
+ * surveyor) is then left unanswered for a window to measure how soon it
+ * re-requests on its own (retry_ms, 0 when it does not). 0 when the IUT
+ * answered; -1 with a one-paragraph reason in err (the IUT's output tail
+ * included) when it did not start, exited, or sent no or a wrong header. */
+int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen);
 int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, int
                wait_ms, cf_raw_run *out);
 
@@ -334,9 +366,11 @@ int cf_spawn(const char *cmd, const int *keep, int nkeep, const char *logpath, c
 int cf_proc_poll(cf_proc *p);
 /* SIGTERM, wait grace ms, SIGKILL. Returns 0 exited in time, 1 had to kill. */
 int cf_proc_stop(cf_proc *p, int grace_ms);
-/* 1 when the status is death by a signal we did not send (or SIGTERM not
- * sent by us). */
-int cf_proc_crashed(const cf_proc *p, int we_sent_term);
+/* The signal that ended the process (a shell's 128+N exit included), 0 when
+ * it exited. */
+int cf_proc_signal(const cf_proc *p);
+/* "exit status 2", "killed by signal 11 (Segmentation fault)" */
+void cf_proc_describe(const cf_proc *p, char *buf, size_t len);
 char *cf_file_tail(const char *path, size_t max);
 
 int cf_socketpair(int sv[2]);
@@ -361,8 +395,8 @@ typedef struct cf_wire {
 } cf_wire;
 
 /* Write all of buf (non-blocking fd), reading into rx meanwhile; chunk>0
- * writes chunk bytes at a time with gap_ms between. Returns 0, or -1 when
- * the peer closed/reset (sets *closed). */
+ * writes chunk bytes at a time with gap_ms between. Returns 0, -1 when the
+ * peer closed/reset (sets *closed), -2 when the peer took nothing for 3 s. */
 int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms, cf_buf *rx,
                 int *closed, cf_wire *w);
 /* Read into rx until done(ctx) says stop, closed, or deadline. */
@@ -400,6 +434,17 @@ int cf_target_option(cf_target *t, const char *prefix, int argc, char **argv, in
 int cf_target_finish(cf_target *t, char *err, size_t errlen);
 void cf_target_defaults(cf_target *t);
 char *cf_make_logdir(void);
+
+/* Up-front checks of where results go (io.c). A file: not a directory, its
+ * directory exists and is writable (nothing is created). A directory:
+ * created when missing (its parent must exist), then must be writable.
+ * 0 ok; -1 with "OPTION PATH: why" in err. */
+int cf_check_out_file(const char *option, const char *path, char *err, size_t errlen);
+int cf_check_out_dir(const char *option, const char *path, char *err, size_t errlen);
+
+/* A requester that asks again by itself sooner than this cannot be judged:
+ * its timer and an answer taken are too close to tell apart. */
+#define CF_MIN_RETRY_MS 100
 void cf_remove_logdir(char *dir);
 
 #endif

@@ -297,10 +297,6 @@ static void target_args(cf_buf *b, const cf_target *t)
                   (unsigned long long)t->recvmax, t->timeout_ms);
 }
 
-static int robustness(int o)
-{
-    return o == CF_O_CRASHED || o == CF_O_HUNG || o == CF_O_LEAKED;
-}
 
 /* ------------------------------------------------------------ fuzz */
 
@@ -321,7 +317,7 @@ int cf_fuzz_main(int argc, char **argv)
     cf_target t;
     cf_target_defaults(&t);
     t.timeout_ms = 200;
-    long long iterations = 200, max_findings = 10, seed = 1;
+    long long iterations = 200, max_findings = 10, seed = 1, seconds = 0;
     const char *out = "spw-conform-findings", *cases = SPW_CONFORM_CASES_DIR;
     inputs seeds = {0}, dict = {0};
     char err[512];
@@ -338,14 +334,27 @@ int cf_fuzz_main(int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("usage: spw-conform fuzz TARGET [--iterations N] [--seed S] [--corpus DIR]...\n"
-                   "         [--dict FILE]... [--cases PATH] [--out DIR] [--max-findings N]\n"
+            printf("usage: spw-conform fuzz TARGET [--iterations N] [--time SECONDS] [--seed S]\n"
+                   "         [--corpus DIR]... [--dict FILE]... [--cases PATH] [--out DIR]\n"
+                   "         [--max-findings N] [--self PATH]\n"
                    "Mutates byte streams (corpus files, dictionary tokens, the case scripts\n"
-                   "rendered for --proto) and sends them to the IUT (same target options as\n"
-                   "a run; --timeout is the observation window, default 200 ms). A crash,\n"
-                   "hang or leaked connection is saved in DIR as KIND-HASH.bin with\n"
-                   "KIND-HASH.txt holding the command that replays it (add --pcap FILE to it\n"
-                   "for a capture). Progress is printed every 10 s.\n"
+                   "rendered for --proto) and sends them to the IUT, one fresh IUT per input.\n"
+                   "  --iterations N    inputs to try (default 200)\n"
+                   "  --time SECONDS    stop after this long (default: none); with both, the\n"
+                   "                    first limit reached ends the run\n"
+                   "  --seed S          random seed (default 1): the same seed, the same inputs\n"
+                   "  --corpus DIR      seed inputs (repeatable); --dict FILE: AFL/libFuzzer\n"
+                   "                    dictionary tokens (repeatable)\n"
+                   "  --cases PATH      case scripts rendered as seeds (default the catalogue)\n"
+                   "  --out DIR         where findings go (default spw-conform-findings)\n"
+                   "  --max-findings N  stop after N findings (default 10)\n"
+                   "  --self PATH       spw-conform as the saved replay commands name it\n"
+                   "TARGET: the options of a run (--exec/--connect/--listen, --proto,\n"
+                   "--recvmax, --grace, --kill-timeout, --iut-exit-ok); --timeout is the\n"
+                   "observation window per input, default 200 ms here.\n"
+                   "A crash, exit, hang or leaked connection is saved in DIR as KIND-HASH.bin\n"
+                   "with KIND-HASH.txt holding the command that replays it (add --pcap FILE\n"
+                   "for a capture, -v for the IUT's output). Progress every 10 s.\n"
                    "Exit status: 0 no finding, 1 findings, 2 harness error.\n");
             code = 0;
             goto done;
@@ -357,6 +366,7 @@ int cf_fuzz_main(int argc, char **argv)
         long long *num = strcmp(a, "--iterations") == 0     ? &iterations
                          : strcmp(a, "--max-findings") == 0 ? &max_findings
                          : strcmp(a, "--seed") == 0         ? &seed
+                         : strcmp(a, "--time") == 0         ? &seconds
                                                             : NULL;
         if (num) {
             long long lo = num == &seed ? 0 : 1, hi = num == &seed ? LLONG_MAX : 1000000000LL;
@@ -397,14 +407,21 @@ int cf_fuzz_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     char *logdir = cf_make_logdir();
     t.log_dir = logdir;
-    mkdir(out, 0755);
+    if (cf_check_out_dir("--out", out, err, sizeof err)) {
+        fprintf(stderr, "spw-conform fuzz: %s\n", err);
+        cf_remove_logdir(logdir);
+        goto done;
+    }
     int findings = 0, errors = 0;
     long t0 = cf_now_ms();
     printf("spw-conform fuzz: %lld iterations, %d seeds, %d dictionary tokens, seed %lld\n",
            iterations, seeds.n, dict.n, seed);
     fflush(stdout);
     long next_report = t0 + 10000;
-    for (long long it = 0; it < iterations && findings < max_findings; it++) {
+    long long it;
+    for (it = 0; it < iterations && findings < max_findings; it++) {
+        if (seconds && cf_now_ms() - t0 >= seconds * 1000)
+            break;
         if (cf_now_ms() >= next_report) {
             next_report += 10000;
             printf("spw-conform fuzz: %lld/%lld inputs, %d finding%s, %.0f inputs/s\n", it,
@@ -431,7 +448,7 @@ int cf_fuzz_main(int argc, char **argv)
                 cf_buf_free(&rr.rx);
                 break;
             }
-        } else if (robustness(rr.outcome)) {
+        } else if (cf_outcome_is_robustness(rr.outcome)) {
             uint64_t h = 0xcbf29ce484222325ULL;
             for (size_t k = 0; k < b.len; k++)
                 h = (h ^ b.p[k]) * 0x100000001b3ULL;
@@ -463,8 +480,8 @@ int cf_fuzz_main(int argc, char **argv)
         cf_buf_free(&rr.rx);
         cf_buf_free(&b);
     }
-    printf("spw-conform fuzz: %d finding%s in %.1f s\n", findings, findings == 1 ? "" : "s",
-           (double)(cf_now_ms() - t0) / 1000.0);
+    printf("spw-conform fuzz: %d finding%s from %lld inputs in %.1f s\n", findings,
+           findings == 1 ? "" : "s", it, (double)(cf_now_ms() - t0) / 1000.0);
     cf_remove_logdir(logdir);
     code = errors >= 3 ? 2 : findings ? 1 : 0;
 done:
@@ -479,9 +496,12 @@ int cf_replay_main(int argc, char **argv)
 {
     cf_target t;
     cf_target_defaults(&t);
-    const char *file = NULL;
-    int split = 0;
+    const char *file = NULL, *keep = NULL;
+    int split = 0, verbose = 0;
     char err[512];
+    static const char usage[] =
+        "usage: spw-conform replay FILE [--split N] [--pcap OUT.pcap] [-v] [--keep-logs DIR]\n"
+        "                           TARGET\n";
     for (int i = 0; i < argc; i++) {
         int rc = cf_target_option(&t, "", argc, argv, &i, err, sizeof err);
         if (rc < 0) {
@@ -490,28 +510,46 @@ int cf_replay_main(int argc, char **argv)
         }
         if (rc)
             continue;
-        if (strcmp(argv[i], "--split") == 0 && i + 1 < argc)
-            split = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--pcap") == 0 && i + 1 < argc)
+        const char *a = argv[i];
+        long long n;
+        if (strcmp(a, "--split") == 0 && i + 1 < argc) {
+            if (parse_count(argv[++i], 0, 1 << 20, &n)) {
+                fprintf(stderr, "spw-conform replay: --split: bad number '%s'\n", argv[i]);
+                return 2;
+            }
+            split = (int)n;
+        } else if (strcmp(a, "--pcap") == 0 && i + 1 < argc)
             t.pcap_file = argv[++i];
-        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            printf("usage: spw-conform replay FILE [--split N] [--pcap OUT.pcap] TARGET\n"
+        else if (strcmp(a, "--keep-logs") == 0 && i + 1 < argc)
+            keep = argv[++i];
+        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+            verbose = 1;
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            printf("%s"
                    "Sends FILE's bytes (a fuzz reproducer, a diff input) to the IUT as the\n"
-                   "fuzzer did, N bytes per write with --split, and reports the outcome;\n"
-                   "--pcap writes the exchange as a TCP capture (Wireshark, tcpdump).\n"
-                   "TARGET: --exec/--connect/--listen/--proto and the timeouts, as for run.\n"
-                   "Exit status: 0 no crash, hang or leak; 1 one of them; 2 harness error.\n");
+                   "fuzzer did, N bytes per write with --split (default 0: at once), and\n"
+                   "reports the outcome.\n"
+                   "  --pcap OUT.pcap   the exchange as a TCP capture (Wireshark, tcpdump)\n"
+                   "  -v, --verbose     print the IUT's output (a sanitizer report, a panic)\n"
+                   "  --keep-logs DIR   keep the IUT's output in DIR/raw.log\n"
+                   "TARGET: --exec/--connect/--listen, --proto and the timeouts, as for run.\n"
+                   "Exit status: 0 no crash, exit, hang or leak; 1 one of them; 2 harness\n"
+                   "error.\n", usage);
             return 0;
-        } else if (argv[i][0] != '-' && !file)
-            file = argv[i];
+        } else if (a[0] != '-' && !file)
+            file = a;
         else {
-            fprintf(stderr, "usage: spw-conform replay FILE [--split N] [--pcap OUT.pcap] TARGET "
-                    "(see --help)\n");
+            fprintf(stderr, "%s(see --help)\n", usage);
             return 2;
         }
     }
     if (!file || cf_target_finish(&t, err, sizeof err)) {
         fprintf(stderr, "spw-conform replay: %s\n", file ? err : "which FILE?");
+        return 2;
+    }
+    if ((t.pcap_file && cf_check_out_file("--pcap", t.pcap_file, err, sizeof err)) ||
+        (keep && cf_check_out_dir("--keep-logs", keep, err, sizeof err))) {
+        fprintf(stderr, "spw-conform replay: %s\n", err);
         return 2;
     }
     cf_buf b = {0};
@@ -520,8 +558,8 @@ int cf_replay_main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    char *logdir = cf_make_logdir();
-    t.log_dir = logdir;
+    char *logdir = keep ? NULL : cf_make_logdir();
+    t.log_dir = keep ? keep : logdir;
     cf_raw_run rr;
     cf_run_raw(&t, b.p, b.len, split, t.timeout_ms, &rr);
     int code;
@@ -529,14 +567,25 @@ int cf_replay_main(int argc, char **argv)
         printf("ERROR %s\n", rr.errmsg);
         code = 2;
     } else {
-        printf("%s %s: %d frame%s back%s%s\n", robustness(rr.outcome) ? "FAIL" : "ok",
-               cf_outcome_name(rr.outcome), rr.nframes, rr.nframes == 1 ? "" : "s",
-               rr.errmsg[0] ? "; " : "", rr.errmsg);
-        code = robustness(rr.outcome) ? 1 : 0;
+        int bad = cf_outcome_is_robustness(rr.outcome);
+        printf("%s %s: %d frame%s back%s%s\n", bad ? "FAIL" : "ok", cf_outcome_name(rr.outcome),
+               rr.nframes, rr.nframes == 1 ? "" : "s", rr.errmsg[0] ? "; " : "", rr.errmsg);
+        code = bad ? 1 : 0;
     }
+    if (verbose && t.log_dir) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/raw.log", t.log_dir);
+        char *tail = cf_file_tail(path, 8000);
+        printf("IUT output%s:\n%s%s", tail && *tail ? " (tail)" : "", tail ? tail : "(none)\n",
+               tail && *tail && tail[strlen(tail) - 1] != '\n' ? "\n" : "");
+        free(tail);
+    }
+    if (keep)
+        printf("IUT output kept in %s/raw.log\n", keep);
     cf_buf_free(&rr.rx);
     cf_buf_free(&b);
-    cf_remove_logdir(logdir);
+    if (logdir)
+        cf_remove_logdir(logdir);
     return code;
 }
 

@@ -110,6 +110,19 @@ char *cf_expand(const char *tmpl, const int *fds, int nfds, const char *url, uin
     return (char *)b.p;
 }
 
+/* Does the command start with a shell variable assignment (NAME=...)? */
+static int leading_assignment(const char *cmd)
+{
+    while (*cmd == ' ' || *cmd == '\t')
+        cmd++;
+    if (!(*cmd == '_' || (*cmd >= 'A' && *cmd <= 'Z') || (*cmd >= 'a' && *cmd <= 'z')))
+        return 0;
+    while (*cmd == '_' || (*cmd >= 'A' && *cmd <= 'Z') || (*cmd >= 'a' && *cmd <= 'z') ||
+           (*cmd >= '0' && *cmd <= '9'))
+        cmd++;
+    return *cmd == '=';
+}
+
 int cf_spawn(const char *cmd, const int *keep, int nkeep, const char *logpath, cf_proc *p)
 {
     memset(p, 0, sizeof *p);
@@ -144,10 +157,13 @@ int cf_spawn(const char *cmd, const int *keep, int nkeep, const char *logpath, c
          * (its death by a signal is seen as such); a compound one runs as is. */
         int simple = strpbrk(cmd, ";&|\n()`") == NULL;
         if (simple) {
-            size_t n = strlen(cmd) + 6;
+            /* "VAR=value prog": exec would take the assignment for the
+             * program, so such a command runs through env(1), which execs */
+            const char *pre = leading_assignment(cmd) ? "exec env " : "exec ";
+            size_t n = strlen(cmd) + strlen(pre) + 1;
             char *e = malloc(n);
             if (e) {
-                snprintf(e, n, "exec %s", cmd);
+                snprintf(e, n, "%s%s", pre, cmd);
                 cmd = e;
             }
         }
@@ -208,25 +224,30 @@ int cf_proc_stop(cf_proc *p, int grace_ms)
     return 1;
 }
 
-static int crash_signal(int sig)
+int cf_proc_signal(const cf_proc *p)
 {
-    return sig != SIGTERM && sig != SIGKILL && sig != SIGINT && sig != SIGHUP;
-}
-
-int cf_proc_crashed(const cf_proc *p, int we_sent_term)
-{
-    (void)we_sent_term;
     if (!p->exited)
         return 0;
     if (WIFSIGNALED(p->status))
-        return crash_signal(WTERMSIG(p->status));
+        return WTERMSIG(p->status);
     /* through a shell that did not exec: 128 + signal */
     if (WIFEXITED(p->status)) {
         int c = WEXITSTATUS(p->status);
-        if (c > 128 && c < 128 + 32)
-            return crash_signal(c - 128);
+        if (c > 128 && c < 128 + 65)
+            return c - 128;
     }
     return 0;
+}
+
+void cf_proc_describe(const cf_proc *p, char *buf, size_t len)
+{
+    int sig = cf_proc_signal(p);
+    if (sig)
+        snprintf(buf, len, "killed by signal %d (%s)", sig, strsignal(sig));
+    else if (WIFEXITED(p->status))
+        snprintf(buf, len, "exit status %d", WEXITSTATUS(p->status));
+    else
+        snprintf(buf, len, "wait status 0x%x", p->status);
 }
 
 char *cf_file_tail(const char *path, size_t max)
@@ -428,6 +449,9 @@ void cf_io_close(int fd, cf_wire *w)
 /* ------------------------------------------------------------ I/O loops */
 
 #define CF_RX_CAP ((size_t)32 * 1024 * 1024)
+#define CF_STALL_MS 3000
+#define CF_XSTR(x) #x
+#define CF_STR(x) CF_XSTR(x)
 
 static int read_some(int fd, cf_buf *rx, int *closed, cf_wire *w)
 {
@@ -467,7 +491,8 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
                 int *closed, cf_wire *w)
 {
     size_t off = 0;
-    long deadline = cf_now_ms() + 10000;
+    /* a stall is time without progress: a slow reader is not a deaf one */
+    long deadline = cf_now_ms() + CF_STALL_MS;
     while (off < len) {
         size_t want = len - off;
         if (chunk && want > chunk)
@@ -475,7 +500,7 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
         struct pollfd pf = {fd, (short)(POLLOUT | (*closed ? 0 : POLLIN)), 0};
         long left = deadline - cf_now_ms();
         if (left <= 0) {
-            cf_log_note(w, "write stalled for 10 s: the IUT is not reading");
+            cf_log_note(w, "write stalled: the IUT read nothing for " CF_STR(CF_STALL_MS) " ms");
             return -2;
         }
         int pr = poll(&pf, 1, (int)left);
@@ -502,6 +527,7 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
         }
         cf_log_bytes(w, 0, buf + off, (size_t)n);
         off += (size_t)n;
+        deadline = cf_now_ms() + CF_STALL_MS;
         if (chunk && gap_ms > 0 && off < len) {
             long until = cf_now_ms() + gap_ms;
             long l;
@@ -537,4 +563,59 @@ int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
         if (pr > 0)
             read_some(fd, rx, closed, w);
     }
+}
+
+/* ------------------------------------------------------------ output paths */
+
+int cf_check_out_file(const char *option, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (!*path) {
+        snprintf(err, errlen, "%s: an empty path", option);
+        return -1;
+    }
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: is a directory, a file is expected", option, path);
+        return -1;
+    }
+    char dir[1024];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: the directory %s does not exist", option, path, dir);
+        return -1;
+    }
+    if (access(dir, W_OK | X_OK) != 0 || (access(path, F_OK) == 0 && access(path, W_OK) != 0)) {
+        snprintf(err, errlen, "%s %s: not writable: %s", option, path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cf_check_out_dir(const char *option, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (!*path) {
+        snprintf(err, errlen, "%s: an empty path", option);
+        return -1;
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s %s: cannot create the directory: %s", option, path,
+                 strerror(errno));
+        return -1;
+    }
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: not a directory", option, path);
+        return -1;
+    }
+    if (access(path, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "%s %s: not writable: %s", option, path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }

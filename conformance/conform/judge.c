@@ -8,16 +8,16 @@
 
 #include "spwire/proto.h"
 
-static int is_robustness(int o)
+int cf_outcome_is_robustness(int o)
 {
-    return o == CF_O_CRASHED || o == CF_O_HUNG || o == CF_O_LEAKED;
+    return o == CF_O_CRASHED || o == CF_O_EXITED || o == CF_O_HUNG || o == CF_O_LEAKED;
 }
 
 /* Outcomes that fail a case whatever its level or acceptable set: the IUT
  * broke the protocol on its own side or as a process. */
 static int always_fails(int o)
 {
-    return is_robustness(o) || o == CF_O_BAD_HANDSHAKE || o == CF_O_GARBAGE ||
+    return cf_outcome_is_robustness(o) || o == CF_O_BAD_HANDSHAKE || o == CF_O_GARBAGE ||
            o == CF_O_BAD_REQUEST;
 }
 
@@ -25,6 +25,8 @@ int cf_classify(const cf_obs *o)
 {
     if (o->crashed)
         return CF_O_CRASHED;
+    if (o->exited)
+        return CF_O_EXITED;
     if (o->hung)
         return CF_O_HUNG;
     if (o->leaked)
@@ -129,6 +131,10 @@ const char *cf_skip_reason(const cf_case *c, uint16_t iut, int fd_slots, char *b
                 snprintf(buf + off, len - off, " only, not %s", name ? name : "?");
             return buf;
         }
+    }
+    if (c->limit_skip) {
+        snprintf(buf, len, "sized relative to the receive limit; the IUT has none (--recvmax 0)");
+        return buf;
     }
     if (c->needs_echo && !cf_proto_can_echo(iut)) {
         snprintf(buf, len, "needs an echoing IUT; %s cannot echo", name ? name : "?");

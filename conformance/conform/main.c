@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +40,22 @@ static void usage(FILE *f)
 "  with 'fds N' are skipped without it); {behaviour}\n"
 "  expands to the spwire peer CLI flags that make the IUT echo (pair0, pair1,\n"
 "  bus, rep, respondent), send (req, surveyor, pub, push) or receive (sub, pull).\n"
-"  --recvmax N             the IUT's receive limit (default 1048576)\n"
+"  --recvmax N             the IUT's receive limit (default 1048576; 0: it has\n"
+"                          none, as NNG's default: cases sized relative to the\n"
+"                          limit are skipped, huge lengths judged as unlimited)\n"
 "  --timeout MS            per-case observation window (default 1000)\n"
+"  --grace MS              after a case's last event, how long the IUT is watched\n"
+"                          for dying on its own before it is stopped (default 100)\n"
 "  --kill-timeout MS       grace after SIGTERM before the IUT counts as hung (1000)\n"
-"  --start-timeout MS      wait for the IUT to listen or dial (default 5000)\n"
+"  --start-timeout MS      wait for the IUT to listen, dial or send its header\n"
+"                          (default 5000)\n"
+"  --iut-exit-ok S[,S...]  exit statuses that are the IUT's documented way to end\n"
+"                          (a one-connection IUT); any other exit of its own during\n"
+"                          a case is the outcome 'exited', death by a signal\n"
+"                          'crashed': both FAIL every case\n"
+"  An environment prefix works: --exec 'ASAN_OPTIONS=... my-iut {fd}'.\n"
+"  Before the catalogue, one preflight connection checks that the IUT starts\n"
+"  and answers a valid header (exit 2 with its output if not).\n"
 "\n"
 "Selection and output:\n"
 "  --cases PATH            case file or directory (default %s)\n"
@@ -56,14 +69,21 @@ static void usage(FILE *f)
 "                          difference (or a case missing there) fails\n"
 "  --write-expect FILE     write the verdicts in that format\n"
 "  --keep-logs DIR         keep the IUT's output per case in DIR\n"
+"  --max-time S            start no case after S seconds (default 300): the cases\n"
+"                          not run are ERRORs, so the run exits 2\n"
+"  --max-errors N          stop after N harness ERRORs in a row (default 3)\n"
 "  --pcap DIR              write DIR/CASE-ID.pcap per case: the bytes both ways\n"
 "                          as synthesized TCP streams (tool 10.0.0.1, IUT\n"
 "                          10.0.0.2:5555+K for fdK), for Wireshark or tcpdump\n"
 "  -v, --verbose           details for every case;  -q, --quiet: failures only\n"
 "\n"
+"Report paths and directories are checked before the first case.\n"
+"\n"
 "Exit status: 0 every gated case passed, 1 a conformance failure (or an\n"
-"--expect mismatch), 2 harness error (bad usage, malformed case file, a case\n"
-"that could not run: takes precedence over 1), 3 the filter matched nothing.\n",
+"--expect mismatch), 2 harness error (bad usage, malformed case file, an IUT\n"
+"that fails the preflight, a case that could not run, a report that could\n"
+"not be written: takes precedence over 1, also with --expect), 3 the filter\n"
+"matched nothing.\n",
             SPW_CONFORM_CASES_DIR);
 }
 
@@ -95,6 +115,8 @@ static int run_main(int argc, char **argv)
                *write_expect = NULL, *keep = NULL;
     char **inc = calloc((size_t)argc, sizeof *inc), **exc = calloc((size_t)argc, sizeof *exc);
     int ninc = 0, nexc = 0, list = 0, quiet = 0, nsel = 0, code = EXIT_OK;
+    long max_time = 300;
+    int max_errors = 3;
     char err[1024];
     /* Everything below is released at `out`, whichever way the run ends. */
     cf_catalogue cat = {0};
@@ -145,6 +167,19 @@ static int run_main(int argc, char **argv)
         } else if (strcmp(a, "--pcap") == 0) {
             NEED();
             t.pcap_dir = argv[++i];
+        } else if (strcmp(a, "--max-time") == 0 || strcmp(a, "--max-errors") == 0) {
+            NEED();
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (!*argv[i] || *end || v < 1 || v > 86400) {
+                fprintf(stderr, "spw-conform: %s: a whole number 1..86400 expected, not '%s'\n",
+                        a, argv[i]);
+                { code = EXIT_HARNESS; goto out; }
+            }
+            if (a[6] == 't')
+                max_time = v;
+            else
+                max_errors = (int)v;
         } else if (strcmp(a, "--list") == 0)
             list = 1;
         else if (strcmp(a, "--strict") == 0)
@@ -166,6 +201,8 @@ static int run_main(int argc, char **argv)
         fprintf(stderr, "spw-conform: ERROR in the case catalogue: %s\n", err);
         { code = EXIT_HARNESS; goto out; }
     }
+    if (t.recvmax == 0)
+        cf_catalogue_no_limit(&cat);
     sel = calloc((size_t)cat.ncases + 1, sizeof *sel);
     for (int i = 0; i < cat.ncases; i++)
         if (selected(&cat.cases[i], inc, ninc, exc, nexc))
@@ -210,38 +247,94 @@ static int run_main(int argc, char **argv)
         { code = EXIT_OK; goto out; }
     }
 
+    /* Every place a result goes is checked before the first case: a run
+     * whose report cannot be written is a harness error, found up front. */
+    if ((junit && cf_check_out_file("--junit", junit, err, sizeof err)) ||
+        (json && cf_check_out_file("--json", json, err, sizeof err)) ||
+        (write_expect && cf_check_out_file("--write-expect", write_expect, err, sizeof err)) ||
+        (keep && cf_check_out_dir("--keep-logs", keep, err, sizeof err)) ||
+        (t.pcap_dir && cf_check_out_dir("--pcap", t.pcap_dir, err, sizeof err))) {
+        fprintf(stderr, "spw-conform: %s\n", err);
+        { code = EXIT_HARNESS; goto out; }
+    }
     if (keep) {
-        mkdir(keep, 0755);
         t.log_dir = keep;
     } else {
         logdir = cf_make_logdir();
+        if (!logdir) {
+            fprintf(stderr, "spw-conform: cannot create a log directory in $TMPDIR: %s\n",
+                    strerror(errno));
+            { code = EXIT_HARNESS; goto out; }
+        }
         t.log_dir = logdir;
     }
-    if (t.pcap_dir && mkdir(t.pcap_dir, 0755) && errno != EEXIST) {
-        fprintf(stderr, "spw-conform: --pcap %s: %s\n", t.pcap_dir, strerror(errno));
-        { code = EXIT_HARNESS; goto out; }
-    }
     signal(SIGPIPE, SIG_IGN);
+
+    {
+        long p0 = cf_now_ms();
+        char perr[2048];
+        if (cf_probe(&t, &t.retry_ms, perr, sizeof perr)) {
+            fprintf(stderr, "spw-conform: preflight failed, no case was run: %s\n", perr);
+            { code = EXIT_HARNESS; goto out; }
+        }
+        if (!quiet) {
+            printf("spw-conform: preflight: the IUT answered a valid header (%ld ms)", cf_now_ms() - p0);
+            if (cf_proto_requests(t.proto)) {
+                if (t.retry_ms)
+                    printf("; unanswered, it asks again by itself after %d ms", t.retry_ms);
+                else
+                    printf("; unanswered, it did not ask again within %d ms", 2 * t.timeout_ms);
+            }
+            printf("\n");
+        }
+    }
 
     rs = calloc((size_t)nsel, sizeof *rs);
     int cnt[6] = {0};
     long t0 = cf_now_ms();
     if (!quiet)
-        printf("spw-conform: %d cases, IUT speaks %s, recvmax %llu, timeout %d ms\n", nsel,
-               spw_proto_name(t.proto), (unsigned long long)t.recvmax, t.timeout_ms);
+        printf("spw-conform: %d cases, IUT speaks %s, recvmax %llu%s, timeout %d ms, grace %d ms\n",
+               nsel, spw_proto_name(t.proto), (unsigned long long)t.recvmax,
+               t.recvmax ? "" : " (none)", t.timeout_ms, t.grace_ms);
+    int errors_in_row = 0;
+    const char *stop = NULL;
+    char stopbuf[160];
     for (int k = 0; k < nsel; k++) {
         const cf_case *c = &cat.cases[sel[k]];
         cf_result *r = &rs[k];
         char why[256];
         const char *skip = cf_skip_reason(c, t.proto, fd_slots(&t), why, sizeof why);
-        if (skip) {
+        const char *error = NULL;
+        if (!stop && cf_now_ms() - t0 > max_time * 1000) {
+            snprintf(stopbuf, sizeof stopbuf, "not run: the run's time budget (--max-time %ld s) "
+                     "was used up", max_time);
+            stop = stopbuf;
+        }
+        if (!stop && errors_in_row >= max_errors) {
+            snprintf(stopbuf, sizeof stopbuf, "not run: the run stopped after %d harness errors "
+                     "in a row (--max-errors)", errors_in_row);
+            stop = stopbuf;
+        }
+        if (stop && !skip)
+            error = stop;
+        else if (!skip && c->needs_requester && t.retry_ms > 0 && t.retry_ms < CF_MIN_RETRY_MS) {
+            snprintf(why, sizeof why, "cannot be judged: the IUT asks again by itself after "
+                     "%d ms, too soon to tell its timer from an answer taken (give it a retry "
+                     "time of at least %d ms)", t.retry_ms, CF_MIN_RETRY_MS);
+            error = why;
+        }
+        if (skip || error) {
             memset(r, 0, sizeof *r);
             r->c = c;
-            r->verdict = CF_SKIP;
+            r->verdict = skip ? CF_SKIP : CF_ERROR;
             r->outcome = -1;
-            r->reason = strdup(skip);
+            r->reason = strdup(skip ? skip : error);
         } else
             cf_run_case(&t, c, r);
+        if (!stop)
+            errors_in_row = r->verdict == CF_ERROR ? errors_in_row + 1
+                            : r->verdict == CF_SKIP ? errors_in_row
+                                                    : 0;
         cnt[r->verdict]++;
         int show = !quiet || r->verdict == CF_FAIL || r->verdict == CF_ERROR;
         if (show) {
@@ -254,26 +347,30 @@ static int run_main(int argc, char **argv)
            nsel, (double)(cf_now_ms() - t0) / 1000.0, cnt[CF_PASS], cnt[CF_NONSTRICT],
            cnt[CF_INFORMATIONAL], cnt[CF_FAIL], cnt[CF_ERROR], cnt[CF_SKIP]);
 
-    code = cnt[CF_ERROR] ? EXIT_HARNESS : cnt[CF_FAIL] ? EXIT_FAILED : EXIT_OK;
+    if (stop)
+        printf("spw-conform: %s\n", stop + strlen("not run: "));
+    code = cnt[CF_FAIL] ? EXIT_FAILED : EXIT_OK;
+    int report_failed = 0;
     char suite[160];
     snprintf(suite, sizeof suite, "spw-conform.%s", spw_proto_name(t.proto));
     if (junit && cf_report_junit(junit, rs, nsel, suite)) {
-        fprintf(stderr, "spw-conform: cannot write %s\n", junit);
-        code = EXIT_HARNESS;
+        fprintf(stderr, "spw-conform: cannot write %s: %s\n", junit, strerror(errno));
+        report_failed = 1;
     }
     if (json && cf_report_json(json, rs, nsel, &t)) {
-        fprintf(stderr, "spw-conform: cannot write %s\n", json);
-        code = EXIT_HARNESS;
+        fprintf(stderr, "spw-conform: cannot write %s: %s\n", json, strerror(errno));
+        report_failed = 1;
     }
     if (write_expect) {
         FILE *f = fopen(write_expect, "w");
-        if (!f) {
-            fprintf(stderr, "spw-conform: cannot write %s\n", write_expect);
-            code = EXIT_HARNESS;
-        } else {
-            for (int k = 0; k < nsel; k++)
-                fprintf(f, "%s %s\n", rs[k].c->id, cf_verdict_name(rs[k].verdict));
-            fclose(f);
+        int bad = !f;
+        for (int k = 0; f && k < nsel; k++)
+            fprintf(f, "%s %s\n", rs[k].c->id, cf_verdict_name(rs[k].verdict));
+        if (f && (ferror(f) | fclose(f)))
+            bad = 1;
+        if (bad) {
+            fprintf(stderr, "spw-conform: cannot write %s: %s\n", write_expect, strerror(errno));
+            report_failed = 1;
         }
     }
     if (expect) {
@@ -297,8 +394,21 @@ static int run_main(int argc, char **argv)
                    diffs == 1 ? "" : "s");
         else
             printf("spw-conform: every verdict matches %s\n", expect);
+        /* a line with alternatives cannot catch a regression: say how many */
+        int racy = 0;
+        for (int k = 0; k < nsel; k++) {
+            unsigned want = cf_expect_lookup(&ex, rs[k].c->id);
+            if (want & (want - 1))
+                printf("%s%s", racy++ ? ", " : "spw-conform: racy expectations (several "
+                                               "verdicts accepted): ",
+                       rs[k].c->id);
+        }
+        if (racy)
+            printf(" (%d case%s)\n", racy, racy == 1 ? "" : "s");
         code = diffs ? EXIT_FAILED : EXIT_OK;
     }
+    if (cnt[CF_ERROR] || report_failed)
+        code = EXIT_HARNESS;
 out:
     cf_expect_free(&ex);
     for (int k = 0; rs && k < nsel; k++)
@@ -323,6 +433,90 @@ void cf_target_defaults(cf_target *t)
     t->timeout_ms = 1000;
     t->kill_timeout_ms = 1000;
     t->start_timeout_ms = 5000;
+    t->grace_ms = 100;
+}
+
+/* "--recvmax 5" style numbers: the whole string, within [lo, hi]. */
+static int parse_num(const char *v, unsigned long long lo, unsigned long long hi,
+                     unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long u = strtoull(v, &end, 0);
+    if (!*v || *v == '-' || *end || errno || u < lo || u > hi)
+        return -1;
+    *out = u;
+    return 0;
+}
+
+static int parse_url(cf_target *t, const char *a, const char *v, char *err, size_t errlen)
+{
+    if (t->url) {
+        snprintf(err, errlen, "give one of --connect and --listen");
+        return -1;
+    }
+    t->url = v;
+    t->kind = strcmp(a, "connect") == 0 ? CF_T_CONNECT : CF_T_LISTEN;
+    if (strncmp(v, "tcp://", 6) != 0) {
+        snprintf(err, errlen, "%s: expected tcp://HOST:PORT", v);
+        return -1;
+    }
+    const char *hp = v + 6;
+    const char *colon = strrchr(hp, ':');
+    if (!colon || colon == hp ||
+        (size_t)(colon - hp) >= sizeof t->host) {
+        snprintf(err, errlen, "%s: expected tcp://HOST:PORT", v);
+        return -1;
+    }
+    if (*hp == '[' && colon[-1] == ']')
+        snprintf(t->host, sizeof t->host, "%.*s", (int)(colon - hp - 2), hp + 1);
+    else
+        snprintf(t->host, sizeof t->host, "%.*s", (int)(colon - hp), hp);
+    unsigned long long port;
+    if (parse_num(colon + 1, 0, 65535, &port)) {
+        snprintf(err, errlen, "%s: bad port", v);
+        return -1;
+    }
+    t->port = (int)port;
+    return 0;
+}
+
+static int parse_proto_option(cf_target *t, const char *v, char *err, size_t errlen)
+{
+    int id = spw_proto_by_name(v);
+    if (id >= 0) {
+        t->proto = (uint16_t)id;
+        return 0;
+    }
+    int off = snprintf(err, errlen, "unknown protocol '%s' (one of:", v);
+    for (int i = 0; i < SPW_PROTO_COUNT && off > 0 && (size_t)off < errlen; i++)
+        off += snprintf(err + off, errlen - (size_t)off, " %s",
+                        spw_proto_name((uint16_t)spw_proto_at(i)));
+    if (off > 0 && (size_t)off < errlen)
+        snprintf(err + off, errlen - (size_t)off, ")");
+    return -1;
+}
+
+static int parse_exit_list(cf_target *t, const char *v, char *err, size_t errlen)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", v);
+    t->nexit_ok = 0;
+    for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        unsigned long long st;
+        if (t->nexit_ok == (int)(sizeof t->exit_ok / sizeof t->exit_ok[0]) ||
+            parse_num(w, 0, 255, &st)) {
+            snprintf(err, errlen, "--iut-exit-ok: up to 8 exit statuses 0..255, comma-separated, "
+                     "not '%s'", v);
+            return -1;
+        }
+        t->exit_ok[t->nexit_ok++] = (int)st;
+    }
+    if (t->nexit_ok == 0) {
+        snprintf(err, errlen, "--iut-exit-ok needs exit statuses");
+        return -1;
+    }
+    return 0;
 }
 
 /* 1 consumed, 0 not a target option, -1 error */
@@ -334,88 +528,58 @@ int cf_target_option(cf_target *t, const char *prefix, int argc, char **argv, in
     if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, prefix, pl) != 0)
         return 0;
     const char *o = a + 2 + pl;
-    static const char *const opts[] = {"exec",        "connect",      "listen",       "proto",
-                                       "recvmax",     "timeout",      "kill-timeout",
-                                       "start-timeout", NULL};
-    int k;
-    for (k = 0; opts[k]; k++)
-        if (strcmp(o, opts[k]) == 0)
-            break;
-    if (!opts[k])
+    /* the millisecond options: name, field */
+    static const struct {
+        const char *name;
+        size_t off;
+        unsigned long long min;
+    } ms[] = {
+        {"timeout", offsetof(cf_target, timeout_ms), 1},
+        {"kill-timeout", offsetof(cf_target, kill_timeout_ms), 1},
+        {"start-timeout", offsetof(cf_target, start_timeout_ms), 1},
+        {"grace", offsetof(cf_target, grace_ms), 0},
+    };
+    static const char *const other[] = {"exec",    "connect",     "listen", "proto",
+                                        "recvmax", "iut-exit-ok", NULL};
+    int known = 0;
+    for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++)
+        known |= strcmp(o, ms[k].name) == 0;
+    for (int k = 0; other[k]; k++)
+        known |= strcmp(o, other[k]) == 0;
+    if (!known)
         return 0;
     if (*i + 1 >= argc) {
         snprintf(err, errlen, "%s needs a value", a);
         return -1;
     }
     const char *v = argv[++*i];
-    char *end;
-    long n;
-    switch (k) {
-    case 0:
-        t->exec = v;
-        break;
-    case 1:
-    case 2:
-        if (t->url) {
-            snprintf(err, errlen, "give one of --connect and --listen");
+    for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
+        if (strcmp(o, ms[k].name) != 0)
+            continue;
+        unsigned long long n;
+        if (parse_num(v, ms[k].min, 600000, &n)) {
+            snprintf(err, errlen, "%s: milliseconds %llu..600000 expected, not '%s'", a, ms[k].min,
+                     v);
             return -1;
         }
-        t->url = v;
-        t->kind = k == 1 ? CF_T_CONNECT : CF_T_LISTEN;
-        if (strncmp(v, "tcp://", 6) != 0) {
-            snprintf(err, errlen, "%s: expected tcp://HOST:PORT", v);
-            return -1;
-        }
-        {
-            const char *hp = v + 6;
-            const char *colon = strrchr(hp, ':');
-            if (!colon || colon == hp || (size_t)(colon - hp) >= sizeof t->host) {
-                snprintf(err, errlen, "%s: expected tcp://HOST:PORT", v);
-                return -1;
-            }
-            if (*hp == '[' && colon[-1] == ']')
-                snprintf(t->host, sizeof t->host, "%.*s", (int)(colon - hp - 2), hp + 1);
-            else
-                snprintf(t->host, sizeof t->host, "%.*s", (int)(colon - hp), hp);
-            n = strtol(colon + 1, &end, 10);
-            if (*end || n < 0 || n > 65535) {
-                snprintf(err, errlen, "%s: bad port", v);
-                return -1;
-            }
-            t->port = (int)n;
-        }
-        break;
-    case 3: {
-        int id = spw_proto_by_name(v);
-        if (id < 0) {
-            snprintf(err, errlen, "unknown protocol '%s'", v);
-            return -1;
-        }
-        t->proto = (uint16_t)id;
-        break;
+        *(int *)((char *)t + ms[k].off) = (int)n;
+        return 1;
     }
-    case 4: {
-        errno = 0;
-        unsigned long long u = strtoull(v, &end, 0);
-        if (*end || errno || !*v) {
+    if (strcmp(o, "exec") == 0)
+        t->exec = v;
+    else if (strcmp(o, "connect") == 0 || strcmp(o, "listen") == 0)
+        return parse_url(t, o, v, err, errlen) ? -1 : 1;
+    else if (strcmp(o, "proto") == 0)
+        return parse_proto_option(t, v, err, errlen) ? -1 : 1;
+    else if (strcmp(o, "iut-exit-ok") == 0)
+        return parse_exit_list(t, v, err, errlen) ? -1 : 1;
+    else {
+        unsigned long long u;
+        if (parse_num(v, 0, UINT64_MAX, &u)) {
             snprintf(err, errlen, "--recvmax: bad number '%s'", v);
             return -1;
         }
         t->recvmax = u;
-        break;
-    }
-    default:
-        n = strtol(v, &end, 10);
-        if (*end || n <= 0 || n > 600000) {
-            snprintf(err, errlen, "%s: milliseconds 1..600000 expected", a);
-            return -1;
-        }
-        if (k == 5)
-            t->timeout_ms = (int)n;
-        else if (k == 6)
-            t->kill_timeout_ms = (int)n;
-        else
-            t->start_timeout_ms = (int)n;
     }
     return 1;
 }

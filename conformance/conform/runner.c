@@ -3,6 +3,7 @@
 #include "conform.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,8 +109,10 @@ static int open_target(const cf_target *t, const char *tag, int nconns, session 
             if (ss->fds[0] >= 0)
                 break;
             if (ss->have_proc && cf_proc_poll(&ss->proc)) {
-                snprintf(ss->err, sizeof ss->err, "the IUT exited (status %d) before listening on %s",
-                         ss->proc.status, url);
+                char st[128];
+                cf_proc_describe(&ss->proc, st, sizeof st);
+                snprintf(ss->err, sizeof ss->err, "the IUT ended (%s) before listening on %s", st,
+                         url);
                 return -1;
             }
             if (cf_now_ms() > end) {
@@ -170,6 +173,8 @@ typedef struct rxstate {
     uint32_t answered[CF_MAX_ANSWERED];
     int nanswered;
     int req_bad, req_reused;
+    long last_req_ms;          /* when the newest request (or its resend) came */
+    int retry_ms;              /* the IUT's own re-request period (cf_probe), 0 none */
     cf_wire *w;
 } rxstate;
 
@@ -235,7 +240,9 @@ static int scan_requests(rxstate *s, int stop_at_fresh)
             cf_log_note(s->w, m);
             return 0;
         }
+        long now = cf_now_ms(), since = now - s->last_req_ms;
         if (s->outstanding && id == s->last_id) {
+            s->last_req_ms = now;
             snprintf(m, sizeof m, "request 0x%08x again: a resend", id);
             cf_log_note(s->w, m);
             continue;
@@ -246,9 +253,21 @@ static int scan_requests(rxstate *s, int stop_at_fresh)
             cf_log_note(s->w, m);
             return 0;
         }
+        /* An IUT whose own timer re-requests (a new survey, a retried
+         * request with a new id) does so about retry_ms after its last
+         * request; one that took an answer asks at once. A request that
+         * comes at the timer's period is the timer's, not an answer taken. */
+        int timer = s->seen_request && s->retry_ms > 0 && since >= s->retry_ms * 3 / 4;
         s->last_id = id;
         s->outstanding = 1;
         s->seen_request = 1;
+        s->last_req_ms = now;
+        if (timer) {
+            snprintf(m, sizeof m, "request 0x%08x %ld ms after the last: the IUT's own retry "
+                     "(about every %d ms), not an answer taken", id, since, s->retry_ms);
+            cf_log_note(s->w, m);
+            continue;
+        }
         snprintf(m, sizeof m, "request 0x%08x", id);
         cf_log_note(s->w, m);
         if (stop_at_fresh)
@@ -384,20 +403,9 @@ void cf_render_case(const cf_case *c, uint16_t iut, uint64_t limit, cf_buf *out)
 /* ------------------------------------------------------------ teardown */
 
 typedef struct ending {
-    int crashed, hung;
+    int crashed, exited, hung;
     char detail[256];
 } ending;
-
-static void describe_status(const cf_proc *p, char *buf, size_t len)
-{
-    if (WIFSIGNALED(p->status))
-        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(p->status),
-                 strsignal(WTERMSIG(p->status)));
-    else if (WIFEXITED(p->status))
-        snprintf(buf, len, "exit status %d", WEXITSTATUS(p->status));
-    else
-        snprintf(buf, len, "status 0x%x", p->status);
-}
 
 /* Liveness probe for a shared IUT: a fresh connection must still complete
  * the handshake. */
@@ -419,9 +427,23 @@ static int probe_alive(const cf_target *t)
     return ok;
 }
 
+static int exit_declared(const cf_target *t, int status)
+{
+    for (int i = 0; i < t->nexit_ok; i++)
+        if (t->exit_ok[i] == status)
+            return 1;
+    return 0;
+}
+
+/* The end of a case for the IUT process. It is first watched for the grace
+ * period: what the last event (a close, an over-limit length) does to it may
+ * take a moment to show. A process that ended on its own by then crashed
+ * (any signal) or exited (any status not declared with --iut-exit-ok); one
+ * still running is stopped, and is hung when SIGTERM does not end it. */
 static void finish_proc(const cf_target *t, session *ss, ending *e, cf_wire *w)
 {
     if (!ss->have_proc) {
+        cf_sleep_ms(t->grace_ms);
         if (t->shared && !probe_alive(t)) {
             e->hung = 1;
             snprintf(e->detail, sizeof e->detail,
@@ -430,21 +452,34 @@ static void finish_proc(const cf_target *t, session *ss, ending *e, cf_wire *w)
         }
         return;
     }
-    int already = cf_proc_poll(&ss->proc);
-    int killed = already ? 0 : cf_proc_stop(&ss->proc, t->kill_timeout_ms);
+    long grace_end = cf_now_ms() + t->grace_ms;
+    int ended = cf_proc_poll(&ss->proc);
+    while (!ended && cf_now_ms() < grace_end) {
+        cf_sleep_ms(2);
+        ended = cf_proc_poll(&ss->proc);
+    }
+    int killed = ended ? 0 : cf_proc_stop(&ss->proc, t->kill_timeout_ms);
     char st[128];
-    describe_status(&ss->proc, st, sizeof st);
+    cf_proc_describe(&ss->proc, st, sizeof st);
+    int sig = cf_proc_signal(&ss->proc);
     if (killed) {
         e->hung = 1;
         snprintf(e->detail, sizeof e->detail,
                  "the IUT did not exit within %d ms of SIGTERM (hung); SIGKILLed", t->kill_timeout_ms);
-    } else if (cf_proc_crashed(&ss->proc, !already)) {
+    } else if (ended && sig) {
         e->crashed = 1;
-        snprintf(e->detail, sizeof e->detail, "the IUT process died %s: %s",
-                 already ? "during the case" : "when asked to stop", st);
+        snprintf(e->detail, sizeof e->detail, "the IUT process died on its own: %s", st);
+    } else if (ended && !exit_declared(t, WEXITSTATUS(ss->proc.status))) {
+        e->exited = 1;
+        snprintf(e->detail, sizeof e->detail,
+                 "the IUT process exited on its own with %s (a panic or an uncaught error "
+                 "looks like this; --iut-exit-ok declares a documented exit)", st);
+    } else if (!ended && sig && sig != SIGTERM && sig != SIGKILL) {
+        e->crashed = 1;
+        snprintf(e->detail, sizeof e->detail, "the IUT process died when asked to stop: %s", st);
     }
     char m[200];
-    snprintf(m, sizeof m, "IUT process %s%s", already ? "had already ended: " : "stopped: ", st);
+    snprintf(m, sizeof m, "IUT process %s%s", ended ? "had ended on its own: " : "stopped: ", st);
     cf_log_note(w, m);
 }
 
@@ -567,6 +602,7 @@ static void judge_side(const cf_target *t, const cf_case *c, int k, side *sd, co
     rxstate *s = &sd->s;
     cf_obs *o = &sd->o;
     o->crashed = e->crashed;
+    o->exited = e->exited;
     o->hung = e->hung;
     analyse(s);
     if (cf_proto_requests(t->proto)) {
@@ -662,6 +698,7 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
         sd->counter = 1;
         sd->w = (cf_wire){.text = &r->wire, .t0 = t0, .conn = k, .label = n > 1, .pcap = pcap};
         sd->s.proto = t->proto;
+        sd->s.retry_ms = t->retry_ms;
         sd->s.w = &sd->w;
         spw_handshake_encode(sd->s.hs_want, t->proto);
     }
@@ -812,6 +849,120 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
     return 0;
 }
 
+/* ------------------------------------------------------------ preflight */
+
+static int done_first_request(void *ctx)
+{
+    rxstate *s = ctx;
+    return s->rx.len >= 8 && (scan_requests(s, 1) || s->req_bad || s->req_reused);
+}
+
+/* Any frame after the first request: a resend or a new request. */
+static int done_second_frame(void *ctx)
+{
+    rxstate *s = ctx;
+    return s->rx.len > s->req_off;
+}
+
+static void probe_fail(char *err, size_t errlen, const session *ss, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void probe_fail(char *err, size_t errlen, const session *ss, const char *fmt, ...)
+{
+    cf_buf b = {0};
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cf_buf_printf(&b, "%s", msg);
+    char *tail = ss->logpath[0] ? cf_file_tail(ss->logpath, 1200) : NULL;
+    if (tail && *tail)
+        cf_buf_printf(&b, "\nthe IUT's output (tail):\n%s", tail);
+    else if (ss->logpath[0])
+        cf_buf_printf(&b, "\nthe IUT printed nothing");
+    free(tail);
+    snprintf(err, errlen, "%s", (char *)b.p);
+    cf_buf_free(&b);
+}
+
+int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
+{
+    *retry_ms = 0;
+    session ss;
+    if (open_target(t, "preflight", 1, &ss, NULL)) {
+        if (ss.have_proc)
+            cf_proc_stop(&ss.proc, t->kill_timeout_ms);
+        probe_fail(err, errlen, &ss, "%s", ss.err);
+        return -1;
+    }
+    int fd = ss.fds[0], closed = 0, rc = 0;
+    rxstate s = {0};
+    s.proto = t->proto;
+    spw_handshake_encode(s.hs_want, t->proto);
+    uint8_t h[8];
+    spw_handshake_encode(h, (uint16_t)spw_proto_peer(t->proto));
+    long t0 = cf_now_ms();
+    cf_io_write(fd, h, 8, 0, 0, &s.rx, &closed, NULL);
+    cf_io_read_until(fd, t0 + t->start_timeout_ms, &s.rx, &closed, NULL, done_hs, &s);
+    if (s.rx.len < 8 || memcmp(s.rx.p, s.hs_want, 8) != 0) {
+        /* let a dying IUT finish dying, so its status can be told */
+        for (long end = cf_now_ms() + 200; ss.have_proc && !cf_proc_poll(&ss.proc) &&
+                                           cf_now_ms() < end;)
+            cf_sleep_ms(2);
+        char st[160] = "";
+        if (ss.have_proc && ss.proc.exited) {
+            char d[128];
+            cf_proc_describe(&ss.proc, d, sizeof d);
+            int code = WIFEXITED(ss.proc.status) ? WEXITSTATUS(ss.proc.status) : 0;
+            snprintf(st, sizeof st, "; the IUT process ended: %s%s", d,
+                     code == 127   ? " (the shell could not find the command)"
+                     : code == 126 ? " (the shell could not run the command)"
+                                   : "");
+        }
+        if (s.rx.len >= 8)
+            probe_fail(err, errlen, &ss,
+                       "the IUT's 8-byte header %02x %02x %02x %02x %02x %02x %02x %02x is not "
+                       "a valid %s header (is --proto right?)%s",
+                       s.rx.p[0], s.rx.p[1], s.rx.p[2], s.rx.p[3], s.rx.p[4], s.rx.p[5],
+                       s.rx.p[6], s.rx.p[7], spw_proto_name(t->proto), st);
+        else if (s.rx.len > 0 && memcmp(s.rx.p, s.hs_want, s.rx.len) != 0)
+            probe_fail(err, errlen, &ss,
+                       "the IUT's first bytes are not a valid %s header (is --proto right?)%s",
+                       spw_proto_name(t->proto), st);
+        else if (closed)
+            probe_fail(err, errlen, &ss,
+                       "the IUT closed the connection after %zu of its 8 header bytes, in "
+                       "answer to a valid header%s", s.rx.len, st);
+        else
+            probe_fail(err, errlen, &ss,
+                       "the IUT sent %zu of its 8 header bytes within %d ms (--start-timeout) "
+                       "of getting a valid header%s%s", s.rx.len, t->start_timeout_ms, st,
+                       t->kind == CF_T_EXEC_FD ? "; does it take its connection from {fd} or "
+                                                 "{fds}?" : "");
+        rc = -1;
+    } else if (cf_proto_requests(t->proto)) {
+        /* Leave the first request unanswered for two windows: an IUT that
+         * re-requests by itself within them does so on a timer that the
+         * requester cases must not take for an answer. */
+        int window = 2 * t->timeout_ms;
+        cf_io_read_until(fd, cf_now_ms() + t->timeout_ms, &s.rx, &closed, NULL,
+                         done_first_request, &s);
+        if (s.seen_request) {
+            long first = s.last_req_ms;
+            if (cf_io_read_until(fd, first + window, &s.rx, &closed, NULL, done_second_frame,
+                                 &s) == 0)
+                *retry_ms = (int)(cf_now_ms() - first);
+            if (*retry_ms < 1 && s.rx.len > s.req_off)
+                *retry_ms = 1;
+        }
+    }
+    close(fd);
+    if (ss.have_proc)
+        cf_proc_stop(&ss.proc, t->kill_timeout_ms);
+    cf_buf_free(&s.rx);
+    return rc;
+}
+
 /* ------------------------------------------------------------ raw runs */
 
 static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
@@ -869,6 +1020,7 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, 
     if (cf_pcap_close(capture.pcap, out->errmsg, sizeof out->errmsg))
         out->harness_error = 1;
     o.crashed = e.crashed;
+    o.exited = e.exited;
     o.hung = e.hung;
     analyse(&s);
     o.hs_have = s.rx.len < 8 ? s.rx.len : 8;

@@ -139,6 +139,8 @@ static void test_classify(void **st)
     assert_int_equal(cf_classify(&o), CF_O_BAD_HANDSHAKE);
     o.leaked = 1;
     assert_int_equal(cf_classify(&o), CF_O_LEAKED);
+    o.exited = 1;
+    assert_int_equal(cf_classify(&o), CF_O_EXITED);
     o.crashed = 1;
     assert_int_equal(cf_classify(&o), CF_O_CRASHED);
     cf_obs n = {0};
@@ -147,6 +149,63 @@ static void test_classify(void **st)
     assert_int_equal(cf_classify(&n), CF_O_NO_HANDSHAKE);
     n.closed = 1;
     assert_int_equal(cf_classify(&n), CF_O_CLOSED);
+}
+
+/* An IUT that exits on its own fails any case at any level, like a crash. */
+static void test_exited_fails_every_level(void **st)
+{
+    (void)st;
+    cf_catalogue cat;
+    char err[512];
+    assert_int_equal(parse(&cat, "case a.info\nlevel INFO\nrule r\nsend handshake\n"
+                                 "outcome closed open\n", err), 0);
+    assert_true(cf_outcome_is_robustness(CF_O_EXITED));
+    assert_true(cf_outcome_is_robustness(CF_O_CRASHED));
+    assert_false(cf_outcome_is_robustness(CF_O_CLOSED));
+    assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_PAIR1, CF_O_EXITED, 0), CF_FAIL);
+    assert_int_equal(cf_outcome_by_name("exited"), CF_O_EXITED);
+    assert_string_equal(cf_outcome_name(CF_O_EXITED), "exited");
+    cf_catalogue_free(&cat);
+    expect_error("case x\nlevel MUST\nrule r\nsend handshake\noutcome exited\n",
+                 "t.cases:5: outcome 'exited' can never be acceptable");
+}
+
+/* --recvmax 0: 'unlimited' swaps the acceptable set in; a limit-relative
+ * case without it is skipped with the reason; the others stay as they are. */
+static void test_no_limit(void **st)
+{
+    (void)st;
+    cf_catalogue cat;
+    char err[512];
+    const char *text = "case a.huge\nlevel MUST\nrule r\nsend handshake\n"
+                       "send frame len=0x100000000 body=0\noutcome closed\nunlimited open closed\n"
+                       "case a.rel\nlevel MUST\nrule r\nsend handshake\n"
+                       "send message size=limit+1\noutcome closed\n"
+                       "case a.body\nlevel MUST\nrule r\nsend handshake\n"
+                       "send frame len=5 body=limit\noutcome closed\n"
+                       "case a.plain\nlevel MUST\nrule r\nsend handshake\noutcome open\n";
+    assert_int_equal(parse(&cat, text, err), 0);
+    assert_int_equal(cat.cases[0].uses_limit, 0);
+    assert_int_equal(cat.cases[1].uses_limit, 1);
+    assert_int_equal(cat.cases[2].uses_limit, 1);
+    assert_int_equal(cat.cases[3].uses_limit, 0);
+    char why[256];
+    assert_null(cf_skip_reason(&cat.cases[1], SPW_PROTO_PAIR1, 1, why, sizeof why));
+    assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_PAIR1, CF_O_OPEN, 0), CF_FAIL);
+    cf_catalogue_no_limit(&cat);
+    assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_PAIR1, CF_O_OPEN, 0), CF_PASS);
+    assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_PAIR1, CF_O_CLOSED, 0), CF_PASS);
+    assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_PAIR1, CF_O_CRASHED, 0), CF_FAIL);
+    const char *r = cf_skip_reason(&cat.cases[1], SPW_PROTO_PAIR1, 1, why, sizeof why);
+    assert_non_null(r);
+    assert_non_null(strstr(r, "--recvmax 0"));
+    assert_non_null(cf_skip_reason(&cat.cases[2], SPW_PROTO_PAIR1, 1, why, sizeof why));
+    assert_null(cf_skip_reason(&cat.cases[3], SPW_PROTO_PAIR1, 1, why, sizeof why));
+    cf_catalogue_free(&cat);
+    expect_error("case x\nlevel MUST\nrule r\nsend handshake\noutcome open\nunlimited open\n"
+                 "unlimited closed\n", "t.cases:7: second 'unlimited'");
+    expect_error("case x\nlevel MUST\nrule r\nsend handshake\noutcome open\nunlimited hung\n",
+                 "t.cases:6: outcome 'hung' can never be acceptable");
 }
 
 static void test_verdicts(void **st)
@@ -441,6 +500,8 @@ int main(void)
         cmocka_unit_test(test_parse_requester),
         cmocka_unit_test(test_classify_requests),
         cmocka_unit_test(test_verdict_worse),
+        cmocka_unit_test(test_exited_fails_every_level),
+        cmocka_unit_test(test_no_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
