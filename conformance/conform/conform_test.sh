@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # ctest driver for the `conform` label (see CMakeLists.txt here).
 #
-#   conform_test.sh impl NAME PROTO exec-fd|tcp 'CMD'
+#   conform_test.sh impl NAME PROTO exec-fd|tcp 'CMD' [spw-conform options...]
 #       runs the whole catalogue against one implementation and compares every
 #       verdict with conformance/expectations/NAME.txt
 #   conform_test.sh selftest
-#       proves the tool itself: FAIL, crash, hang and leak detection, exit
-#       codes 0/1/2/3, the TCP roles, JUnit/JSON output, fuzz, replay, diff
+#       proves the tool itself, each judgement with a planted-fault IUT mode:
+#       FAIL; crash (also one that follows the last event), exit of its own,
+#       hang and leak detection; the preflight, the time budget, requester
+#       retry timers, --recvmax 0, report paths checked up front; exit codes
+#       0/1/2/3, the TCP roles, JUnit/JSON output, fuzz, replay, diff
 #
 # Environment (set by CMake): SPW_CONFORM, SPW_CONFORM_IUT, SPW_CONFORM_EXPECT,
 # SPW_CONFORM_CASES.  SPW_CONFORM_TIMEOUT overrides the per-case window (ms).
@@ -38,7 +41,8 @@ expect_out() {
 
 if [ "${1:-}" = impl ]; then
     name=$2 proto=$3 kind=$4 cmd=$5
-    args=(--proto "$proto" --timeout "$timeout" --exec "$cmd"
+    shift 5
+    args=("$@" --proto "$proto" --timeout "$timeout" --exec "$cmd"
           --junit "$work/junit.xml" --json "$work/report.json")
     [ "$kind" = tcp ] && args+=(--connect tcp://127.0.0.1:0)
     # A reference is held to its recorded verdicts; an implementation without
@@ -134,6 +138,73 @@ expect_rc 1 "leaking IUT (keeps connections the peer closed) fails" -- \
 expect_out '^FAIL +handshake\.valid '
 expect_out 'saw leaked'
 
+# a crash shortly after the last event, an exit of its own with any status:
+# the grace period and the 'exited' outcome (issue: no false PASS)
+expect_rc 1 "an IUT that dies by SIGSEGV 30 ms after its peer closed fails" -- \
+    "$conform" "${base[@]}" --grace 500 --exec "$(fd_cmd segv-after-close) --die-ms 30" \
+    --include 'handshake.early-close-*' --include socket.peer-closed-before-start
+expect_out '^FAIL +handshake\.early-close-0 '
+expect_out '^FAIL +socket\.peer-closed-before-start '
+expect_out 'saw crashed: the IUT process died on its own: killed by signal 11'
+if grep -Eq '^PASS' "$work/out"; then bad "  a case passed an IUT that crashed after it"; fi
+expect_rc 1 "an IUT that panics (prints, exits 2) on an over-limit length fails" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd panic)" --include 'frame.length.*'
+expect_out '^FAIL +frame\.length\.limit-plus-one '
+expect_out '^FAIL +frame\.length\.4gib '
+expect_out 'saw exited: the IUT process exited on its own with exit status 2'
+expect_out '\| panic: frame length above the receive limit'
+expect_rc 1 "an IUT that exits 0 on its own fails unless the exit is declared" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd exit-after-close)" --include 'handshake.valid'
+expect_out 'saw exited: .*exit status 0'
+expect_rc 0 "... and passes with --iut-exit-ok 0" -- \
+    "$conform" "${base[@]}" --iut-exit-ok 0 --exec "$(fd_cmd exit-after-close)" \
+    --include 'handshake.*' -q
+expect_rc 2 "an IUT that never reads is stopped by the run's time budget" -- \
+    "$conform" "${base[@]}" --max-time 2 --exec "$(fd_cmd deaf)"
+expect_out "time budget \(--max-time 2 s\) was used up"
+expect_out 'happened: +not run: the run.s time budget'
+expect_out '^ERROR +'
+
+
+# the preflight: a program that does not exist or does nothing is one clear
+# harness error, not a run of ERRORs (or PASSes)
+expect_rc 2 "an IUT command that does not exist fails the preflight" -- \
+    "$conform" "${base[@]}" --exec "/nonexistent/iut {fd}"
+expect_out 'preflight failed, no case was run: .*exit status 127 \(the shell could not find'
+expect_out 'nonexistent/iut: not found'
+if grep -Eq '^(PASS|FAIL|ERROR) ' "$work/out"; then bad "  cases ran after a failed preflight"; fi
+expect_rc 2 "an IUT that does nothing fails the preflight" -- \
+    "$conform" "${base[@]}" --start-timeout 500 --exec "sleep 30 # {fd}"
+expect_out 'sent 0 of its 8 header bytes within 500 ms'
+expect_rc 0 "an environment prefix in --exec works" -- \
+    "$conform" "${base[@]}" --exec "SPW_SELFTEST_VAR=1 $(fd_cmd ok)" --include handshake.valid -q
+
+# reports that cannot be written are found before the first case
+for opt in --junit --json --write-expect; do
+    expect_rc 2 "$opt into a missing directory is a harness error up front" -- \
+        "$conform" "${base[@]}" --exec "$(fd_cmd ok)" "$opt" "$work/missing/dir/report"
+    expect_out "$opt .*missing/dir/report: the directory .* does not exist"
+    if grep -q 'cases in' "$work/out"; then bad "  cases ran before the report path was checked"; fi
+done
+for opt in --pcap --keep-logs; do
+    expect_rc 2 "$opt under a missing directory is a harness error up front" -- \
+        "$conform" "${base[@]}" --exec "$(fd_cmd ok)" "$opt" "$work/missing/dir"
+    expect_out "$opt .*cannot create the directory"
+done
+
+# --recvmax 0 is "no limit": limit-relative cases are skipped with the reason,
+# the huge lengths judged by their 'unlimited' outcomes
+expect_rc 0 "--recvmax 0: no receive limit" -- \
+    "$conform" "${base[@]}" --recvmax 0 --exec "$(fd_cmd ok)" --include 'frame.length.*'
+expect_out '^SKIP +frame\.length\.limit-plus-one .*--recvmax 0'
+expect_out '^PASS +frame\.length\.4gib +[0-9]+ms +open'
+
+expect_rc 2 "a misspelt --proto lists the protocols" -- \
+    "$conform" --proto pari1 --exec "$(fd_cmd ok)"
+expect_out "unknown protocol 'pari1' \(one of: pair0 pair1 pub"
+expect_rc 0 "the self-test IUT has --help" -- "$iut" --help
+expect_out 'segv-after-close'
+
 # requester IUTs: the sp.requester cases tell a requester that takes stray
 # answers, reuses ids or sends malformed requests from a conforming one
 req_base=(--proto req --timeout "$timeout" --include 'sp.requester.*')
@@ -142,6 +213,17 @@ expect_rc 0 "conforming req IUT passes the requester cases" -- \
 expect_rc 0 "conforming surveyor IUT passes the requester cases" -- \
     "$conform" --proto surveyor --timeout "$timeout" --include 'sp.requester.*' \
     --exec "$(fd_cmd ok)" -q
+# a requester whose own timer re-requests within the window is judged the same
+expect_rc 0 "a req IUT whose retry timer fires inside the window still passes" -- \
+    "$conform" --proto req --timeout 500 --include 'sp.requester.*' -v \
+    --exec "$(fd_cmd retry) --retry-ms 300"
+expect_out "preflight: .*asks again by itself after [0-9]+ ms"
+expect_out "the IUT's own retry"
+printf 'sp.requester.answer-accepted PASS\n' >"$work/req-exp.txt"
+expect_rc 2 "a requester too fast to judge is an ERROR, exit 2 also with --expect" -- \
+    "$conform" --proto req --timeout 500 --include 'sp.requester.answer-accepted' \
+    --exec "$(fd_cmd retry) --retry-ms 40" --expect "$work/req-exp.txt"
+expect_out '^ERROR +sp\.requester\.answer-accepted .*|cannot be judged: the IUT asks again by itself'
 expect_rc 1 "req IUT that takes an answer whatever its id fails" -- \
     "$conform" "${req_base[@]}" --exec "$(fd_cmd lax)"
 expect_out '^FAIL +sp\.requester\.answer-wrong-id-dropped'
@@ -163,15 +245,15 @@ expect_rc 1 "an IUT that serves only the first of several fds fails socket.fds" 
     "$conform" --proto rep --timeout "$timeout" --include 'socket.fds.*' --exec "$fds_cmd" \
     --json "$work/fds.json"
 expect_out '^FAIL +socket\.fds\.each-carries-messages'
-expect_out 'fd1: saw echoed [^;]*; fd2: saw no-handshake'
+expect_out 'fd1: saw echoed [^;]*; fd2: saw leaked'
 expect_out 'fd2 -> 8 bytes:  00 53 50 00 00 30 00 00'
 if command -v python3 >/dev/null; then
     if python3 - "$work/fds.json" <<'PY'
 import json, sys
 c = {c["id"]: c for c in json.load(open(sys.argv[1]))["cases"]}["socket.fds.each-carries-messages"]
 fds = [(f["fd"], f["outcome"], f["verdict"]) for f in c["fds"]]
-assert fds == [(1, "echoed", "PASS"), (2, "no-handshake", "FAIL"), (3, "no-handshake", "FAIL")], fds
-assert c["verdict"] == "FAIL" and c["outcome"] == "no-handshake", c
+assert fds == [(1, "echoed", "PASS"), (2, "leaked", "FAIL"), (3, "leaked", "FAIL")], fds
+assert c["verdict"] == "FAIL" and c["outcome"] == "leaked", c
 PY
     then ok "  JSON gives each fd's outcome and verdict"
     else bad "  JSON per-fd check"; fi
@@ -212,13 +294,10 @@ printf 'case bad.one\nlevel MUST\nrule r\nsend handshake\noutcome open\nfrobnica
 expect_rc 2 "malformed case file is a harness error" -- \
     "$conform" "${base[@]}" --exec "$(fd_cmd ok)" --cases "$work/bad.cases"
 expect_out 'bad\.cases:6: unknown keyword'
-expect_rc 2 "an IUT that cannot start is a harness error" -- \
-    "$conform" "${base[@]}" --exec "/nonexistent/iut {fd}" --include handshake.valid
-expect_out '^ERROR +handshake\.valid'
 expect_rc 2 "a TCP IUT that never listens is a harness error" -- \
     "$conform" "${base[@]}" --exec "sleep 5 # {url}" --connect tcp://127.0.0.1:0 \
     --start-timeout 300 --include handshake.valid
-expect_out '^ERROR +handshake\.valid'
+expect_out 'preflight failed, no case was run: could not connect to tcp://127\.0\.0\.1:[0-9]+ within 300 ms'
 expect_rc 2 "missing --proto is a usage error" -- "$conform" --exec "x {fd}"
 
 # exit 3: the filter matched nothing

@@ -11,10 +11,20 @@
  *   --mode leak   never closes a connection the peer closed          -> leak
  *   --mode reuse  a requester that asks every time with the same id  -> FAIL
  *   --mode noflag a requester whose ids lack the top bit             -> FAIL
+ *   --mode segv-after-close  dies by SIGSEGV --die-ms (30) ms after
+ *                 its peer closed the connection                     -> crash
+ *   --mode panic  on an over-limit length prints a panic and exits 2,
+ *                 as a Go or Rust runtime panic does                 -> exited
+ *   --mode exit-after-close  exits 0 once its connection is closed:
+ *                 a one-shot IUT (PASS only with --iut-exit-ok 0)
+ *   --mode deaf   sends its header, then never reads                 -> FAIL
+ *   --mode retry  conforming requester that also asks again by itself,
+ *                 with a new id, every --retry-ms (300) ms           -> PASS
  *
  * It serves one connection: given several fds (--fds) it takes the first
  * and leaves the others alone, as a listener that keeps one fd would, which
- * the socket.fds cases must catch.
+ * the socket.fds cases must catch. Like a listener it keeps running once
+ * its connection is gone, until a signal ends it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,6 +34,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netdb.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spwire/error.h"
@@ -32,9 +43,27 @@
 #include "spwire/proto.h"
 #include "spwire/sp_header.h"
 
-enum { M_OK, M_LAX, M_CRASH, M_HANG, M_LEAK, M_REUSE, M_NOFLAG, M_COUNT };
-static const char *const mode_names[M_COUNT] = {"ok",   "lax",   "crash", "hang",
-                                               "leak", "reuse", "noflag"};
+enum {
+    M_OK,
+    M_LAX,
+    M_CRASH,
+    M_HANG,
+    M_LEAK,
+    M_REUSE,
+    M_NOFLAG,
+    M_SEGV_AFTER_CLOSE,
+    M_PANIC,
+    M_EXIT_AFTER_CLOSE,
+    M_DEAF,
+    M_RETRY,
+    M_COUNT
+};
+static const char *const mode_names[M_COUNT] = {
+    "ok",    "lax",   "crash", "hang", "leak", "reuse", "noflag", "segv-after-close", "panic",
+    "exit-after-close", "deaf", "retry"};
+
+static int die_ms = 30;
+static int retry_ms = 300;
 
 static int mode = M_OK;
 static uint32_t request_id = 0x80000001u; /* of the outstanding request */
@@ -140,6 +169,8 @@ static void serve(int fd)
     spw_handshake_sent(&hs, ol);
     if (proto == SPW_PROTO_REQ || proto == SPW_PROTO_SURVEYOR)
         send_request(fd);
+    if (mode == M_DEAF)
+        forever();
     uint8_t peerhs[8];
     size_t have = 0;
     int done = 0;
@@ -147,6 +178,16 @@ static void serve(int fd)
     spw_decoder_init(&d, recvmax, NULL);
     uint8_t buf[65536];
     for (;;) {
+        if (mode == M_RETRY) {
+            /* the requester's own timer: a new request, a new id */
+            struct pollfd pf = {fd, POLLIN, 0};
+            if (poll(&pf, 1, retry_ms) == 0) {
+                request_id = ((request_id + 1) & 0x7fffffffu) | 0x80000000u;
+                if (send_request(fd))
+                    break;
+                continue;
+            }
+        }
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
@@ -193,6 +234,12 @@ static void serve(int fd)
             } else if (rc < 0) {
                 if (rc == SPW_EMSGSIZE && mode == M_CRASH)
                     abort();
+                if (rc == SPW_EMSGSIZE && mode == M_PANIC) {
+                    fprintf(stderr, "panic: frame length above the receive limit of %llu\n"
+                            "goroutine 1 [running]:\nmain.serve()\n",
+                            (unsigned long long)recvmax);
+                    exit(2);
+                }
                 if (rc == SPW_EMSGSIZE && mode == M_HANG) {
                     signal(SIGTERM, SIG_IGN);
                     forever();
@@ -205,6 +252,21 @@ static void serve(int fd)
     }
     spw_decoder_fini(&d);
     close(fd);
+}
+
+/* The connection is over (the peer closed it, or it failed): what the
+ * after-close modes do then; the others keep running, as a listener does. */
+static void after_connection(void)
+{
+    if (mode == M_SEGV_AFTER_CLOSE) {
+        struct timespec ts = {die_ms / 1000, (long)(die_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        signal(SIGSEGV, SIG_DFL); /* no sanitizer report: a plain crash */
+        raise(SIGSEGV);
+    }
+    if (mode == M_EXIT_AFTER_CLOSE)
+        exit(0);
+    forever();
 }
 
 static int parse_url(const char *url, char *host, size_t hl, char *port, size_t pl)
@@ -241,6 +303,19 @@ static int tcp(const char *url, int listening)
         return -1;
     }
     return fd;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+    fprintf(f, "usage: %s --proto NAME (--fd N | --fds N,... | --tcp-listen URL |\n"
+               "           --tcp-connect URL) [--mode MODE] [--recvmax N] [--die-ms MS]\n"
+               "           [--retry-ms MS]\n"
+               "spw-conform's self-test IUT: a tiny SP implementation with planted faults.\n"
+               "MODE:", prog);
+    for (int k = 0; k < M_COUNT; k++)
+        fprintf(f, " %s", mode_names[k]);
+    fprintf(f, " (see the top of selftest_iut.c; default ok)\n"
+               "It also takes the spwire peer flags that {behaviour} expands to.\n");
 }
 
 int main(int argc, char **argv)
@@ -280,15 +355,26 @@ int main(int argc, char **argv)
             }
             mode = k;
             i++;
+        } else if (strcmp(a, "--die-ms") == 0 || strcmp(a, "--retry-ms") == 0) {
+            char *end;
+            long ms = strtol(v, &end, 10);
+            if (!*v || *end || ms < 1 || ms > 600000) {
+                fprintf(stderr, "%s: %s needs milliseconds 1..600000\n", argv[0], a);
+                return 2;
+            }
+            *(a[2] == 'd' ? &die_ms : &retry_ms) = (int)ms;
+            i++;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout, argv[0]);
+            return 0;
         } else if (strcmp(a, "--count") == 0 || strcmp(a, "--timeout") == 0 ||
                    strcmp(a, "--send") == 0 || strcmp(a, "--size") == 0 ||
                    strcmp(a, "--wait-peers") == 0) {
             i++; /* peer CLI flags from {behaviour}: this IUT always echoes */
         } else if (strcmp(a, "--echo") == 0 || strcmp(a, "--recv") == 0) {
         } else {
-            fprintf(stderr, "usage: %s --proto NAME (--fd N | --fds N,... | --tcp-listen URL | "
-                    "--tcp-connect URL) [--mode ok|lax|crash|hang|leak|reuse|noflag] "
-                    "[--recvmax N]\n", argv[0]);
+            fprintf(stderr, "%s: unknown argument '%s'\n", argv[0], a);
+            usage(stderr, argv[0]);
             return 2;
         }
     }
@@ -299,14 +385,14 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (fd >= 0) {
         serve(fd);
-        return 0;
+        after_connection();
     }
     if (connect_url) {
         int c = tcp(connect_url, 0);
         if (c < 0)
             return 1;
         serve(c);
-        return 0;
+        after_connection();
     }
     int l = tcp(listen_url, 1);
     if (l < 0) {
