@@ -296,6 +296,26 @@ static void pipe_fd_is_closed_exactly_once(void **state)
     close(again);
 }
 
+/* pipe.h allows NULL data when len is 0: that is the empty message, and
+ * spwire must not do pointer arithmetic on the NULL (UBSan aborts). */
+static void send_null_with_len_zero_is_the_empty_message(void **state)
+{
+    (void)state;
+    spw_pipe *a, *b;
+    test_pipe_pair(SPW_PROTO_PAIR0, SPW_PROTO_PAIR0, &a, &b);
+    assert_int_equal(spw_pipe_send(a, NULL, 0, 1000), SPW_OK);
+    assert_int_equal(spw_pipe_send(a, NULL, 0, 0), SPW_OK);
+    for (int i = 0; i < 2; i++) {
+        spw_msg m;
+        assert_int_equal(spw_pipe_recv(b, &m, 5000), SPW_OK);
+        assert_int_equal(m.len, 0);
+        assert_null(m.data);
+    }
+    assert_int_equal(spw_pipe_send(a, NULL, 1, 0), SPW_EINVAL);
+    spw_pipe_close(a);
+    spw_pipe_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +330,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(peer_credentials_are_this_process, test_fd_setup, test_fd_teardown),
         cmocka_unit_test_setup_teardown(pipe_options_are_typed, test_fd_setup, test_fd_teardown),
         cmocka_unit_test_setup_teardown(pipe_fd_is_closed_exactly_once, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(send_null_with_len_zero_is_the_empty_message, test_fd_setup, test_fd_teardown),
     };
     return cmocka_run_group_tests_name("pipe", tests, NULL, NULL);
 }

@@ -109,8 +109,11 @@ int spw_pipe_send(spw_pipe *p, const void *data, size_t len, int timeout_ms)
     while (sent < total) {
         size_t hoff = sent < SPW_FRAME_HEADER_SIZE ? sent : SPW_FRAME_HEADER_SIZE;
         size_t boff = sent - hoff;
-        ssize_t w = spw__write_some(p->fd, hdr + hoff, SPW_FRAME_HEADER_SIZE - hoff,
-                                    (const uint8_t *)data + boff, len - boff);
+        /* No offset on NULL: pipe.h allows (NULL, 0), and NULL + 0 is
+         * undefined in C. */
+        const void *body = len ? (const uint8_t *)data + boff : data;
+        ssize_t w = spw__write_some(p->fd, hdr + hoff, SPW_FRAME_HEADER_SIZE - hoff, body,
+                                    len - boff);
         if (w < 0)
             return break_pipe(p, (int)w);
         if (w > 0) {

@@ -24,7 +24,7 @@ extern "C" {
 
 typedef struct spw_pipe spw_pipe;
 
-/* Send one message (len may be 0). Returns SPW_OK once every byte is with
+/* Send one message (len may be 0; data may then be NULL). Returns SPW_OK once every byte is with
  * the kernel; SPW_ETIMEDOUT if the deadline passed before the first byte
  * went out (the pipe stays usable); SPW_ECLOSED if the peer closed, or if the
  * deadline passed mid-frame (the stream would be corrupt, so the pipe is
