@@ -2,6 +2,15 @@
  *
  * Options are addressed by name, as in NNG, and typed: an option read or set
  * with the wrong accessor is SPW_EBADTYPE; an unknown name is SPW_ENOENT.
+ * There are three types:
+ *   int      get_int / set_int;
+ *   u64      every 64-bit value (the receive limit, credentials), always through
+ *            a uint64_t. NNG has two types here (size_t and uint64_t); spwire
+ *            has one, so on a pipe spw_pipe_get_u64 and spw_pipe_get_size are
+ *            the same accessor under the two NNG names: either reads every
+ *            u64 option below. The listener's only u64 option is the receive
+ *            limit, through spw_listener_get_size / spw_listener_set_size;
+ *   address  get_addr.
  */
 #ifndef SPWIRE_OPTIONS_H
 #define SPWIRE_OPTIONS_H
@@ -15,7 +24,7 @@ extern "C" {
 /* Listener, int, write-only: hand a connected stream socket to the listener.
  * Each successful set creates exactly one pipe, and spwire owns the fd. */
 #define SPW_OPT_SOCKET_FD "socket:fd"
-/* Listener and pipe, size (u64): receive limit, 0 = none. Pipes take the
+/* Listener and pipe, u64: receive limit, 0 = none. Pipes take the
  * listener's value when their fd is set. */
 #define SPW_OPT_RECVMAXSZ "recv-size-max"
 /* Listener, int milliseconds: handshake deadline counted once from the

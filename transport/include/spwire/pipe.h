@@ -48,7 +48,9 @@ void spw_pipe_msg_free(spw_pipe *p, spw_msg *msg);
 void spw_pipe_close(spw_pipe *p);
 
 /* Options: see spwire/options.h. Returns SPW_OK, SPW_ENOENT, SPW_EBADTYPE,
- * SPW_EREADONLY, SPW_ENOTSUP (credential not available on this platform). */
+ * SPW_EREADONLY, SPW_ENOTSUP (credential not available on this platform).
+ * spw_pipe_get_u64 and spw_pipe_get_size are one accessor under NNG's two
+ * names: either reads every u64 option (receive limit, credentials). */
 int spw_pipe_get_int(spw_pipe *p, const char *name, int *val);
 int spw_pipe_get_u64(spw_pipe *p, const char *name, uint64_t *val);
 int spw_pipe_get_size(spw_pipe *p, const char *name, uint64_t *val);
