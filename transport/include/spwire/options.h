@@ -30,8 +30,22 @@ extern "C" {
 /* Listener, int milliseconds: handshake deadline counted once from the
  * moment the fd is set (a trickling peer cannot renew it); -1 = none. */
 #define SPW_OPT_HANDSHAKE_TIMEOUT "handshake-timeout"
-/* Listener, int, read-only: pipes whose handshake failed or timed out. */
+/* Listener, int, read-only: pipes whose handshake failed or timed out
+ * (the sum of the four reasons below). */
 #define SPW_OPT_HANDSHAKE_FAILURES "handshake-failures"
+/* Listener, int, read-only: the same failures by reason. TIMEOUT: the
+ * deadline passed first; PROTO: the peer's header was wrong (SPW_EPROTO);
+ * CLOSED: the peer closed or reset the connection before its header was
+ * complete; SYSTEM: any other OS error. */
+#define SPW_OPT_HANDSHAKE_FAILURES_TIMEOUT "handshake-failures-timeout"
+#define SPW_OPT_HANDSHAKE_FAILURES_PROTO "handshake-failures-proto"
+#define SPW_OPT_HANDSHAKE_FAILURES_CLOSED "handshake-failures-closed"
+#define SPW_OPT_HANDSHAKE_FAILURES_SYSTEM "handshake-failures-system"
+/* Listener, int >= 1: most fds the listener holds at once (handshake in
+ * progress, or done and not yet accepted); one more set is SPW_ENOSPC.
+ * Lowering it below the current count refuses new fds until enough are
+ * accepted or fail; none is dropped. */
+#define SPW_OPT_PENDING_MAX "pending-max"
 /* Listener and pipe, int, read-only: our protocol id / the peer's. */
 #define SPW_OPT_PROTO "protocol"
 #define SPW_OPT_PEER "peer"

@@ -37,7 +37,8 @@ int spw_pipe_send(spw_pipe *p, const void *data, size_t len, int timeout_ms);
  * buffered for the next call); SPW_ECLOSED when the peer closed — including
  * mid-frame, in which case nothing partial is delivered; SPW_EMSGSIZE (the
  * peer announced more than the limit; the pipe is unusable afterwards, as
- * after every error but SPW_ETIMEDOUT); SPW_ENOMEM; SPW_ECONNRESET;
+ * after every error but SPW_ETIMEDOUT); SPW_ENOMEM (the pipe's 64 KiB read
+ * buffer is allocated by the first call, or the message); SPW_ECONNRESET;
  * SPW_ESYSTEM. */
 int spw_pipe_recv(spw_pipe *p, spw_msg *msg, int timeout_ms);
 
