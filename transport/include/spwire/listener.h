@@ -8,9 +8,9 @@
  * handshake at once, and starts the handshake deadline.
  *
  * Every successful set ends exactly one way: its pipe is handed out by
- * spw_listener_accept (handshake complete), or it is closed and counted as
+ * spw_listener_accept (handshake complete); or it is closed and counted as
  * a handshake failure (SPW_OPT_HANDSHAKE_FAILURES, and one of the
- * per-reason counts). A failed or timed-out handshake never reaches the
+ * per-reason counts); or spw_listener_close closes it, uncounted. A failed or timed-out handshake never reaches the
  * caller. Among pipes ready at the same time, accept hands out the one whose
  * fd was set first. Accepted pipes are independent of the listener and
  * outlive it.
