@@ -296,6 +296,53 @@ static void pipe_fd_is_closed_exactly_once(void **state)
     close(again);
 }
 
+/* pipe.h allows NULL data when len is 0: that is the empty message, and
+ * spwire must not do pointer arithmetic on the NULL (UBSan aborts). */
+static void send_null_with_len_zero_is_the_empty_message(void **state)
+{
+    (void)state;
+    spw_pipe *a, *b;
+    test_pipe_pair(SPW_PROTO_PAIR0, SPW_PROTO_PAIR0, &a, &b);
+    assert_int_equal(spw_pipe_send(a, NULL, 0, 1000), SPW_OK);
+    assert_int_equal(spw_pipe_send(a, NULL, 0, 0), SPW_OK);
+    for (int i = 0; i < 2; i++) {
+        spw_msg m;
+        assert_int_equal(spw_pipe_recv(b, &m, 5000), SPW_OK);
+        assert_int_equal(m.len, 0);
+        assert_null(m.data);
+    }
+    assert_int_equal(spw_pipe_send(a, NULL, 1, 0), SPW_EINVAL);
+    spw_pipe_close(a);
+    spw_pipe_close(b);
+}
+
+/* One u64 type: spw_pipe_get_u64 and spw_pipe_get_size read the same
+ * options, so a user never has to guess which one an option answers. */
+static void u64_options_answer_both_accessor_names(void **state)
+{
+    (void)state;
+    spw_pipe *a, *b;
+    test_pipe_pair(SPW_PROTO_PAIR1, SPW_PROTO_PAIR1, &a, &b);
+    assert_int_equal(spw_pipe_set_size(a, SPW_OPT_RECVMAXSZ, 12345), SPW_OK);
+    const char *names[] = {SPW_OPT_PEER_UID, SPW_OPT_PEER_GID, SPW_OPT_PEER_PID, SPW_OPT_RECVMAXSZ};
+    const uint64_t want[] = {getuid(), getgid(), (uint64_t)getpid(), 12345};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        uint64_t x = 1, y = 2;
+        assert_int_equal(spw_pipe_get_u64(a, names[i], &x), SPW_OK);
+        assert_int_equal(spw_pipe_get_size(a, names[i], &y), SPW_OK);
+        assert_int_equal(x, want[i]);
+        assert_int_equal(y, want[i]);
+    }
+    uint64_t v;
+    assert_int_equal(spw_pipe_get_size(a, SPW_OPT_PEER_ZONEID, &v), SPW_ENOTSUP);
+    assert_int_equal(spw_pipe_get_u64(a, SPW_OPT_PEER_ZONEID, &v), SPW_ENOTSUP);
+    assert_int_equal(spw_pipe_get_size(a, SPW_OPT_PEER, &v), SPW_EBADTYPE);
+    assert_int_equal(spw_pipe_get_u64(a, SPW_OPT_REMADDR, &v), SPW_EBADTYPE);
+    assert_int_equal(spw_pipe_get_size(a, "no-such-option", &v), SPW_ENOENT);
+    spw_pipe_close(a);
+    spw_pipe_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +357,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(peer_credentials_are_this_process, test_fd_setup, test_fd_teardown),
         cmocka_unit_test_setup_teardown(pipe_options_are_typed, test_fd_setup, test_fd_teardown),
         cmocka_unit_test_setup_teardown(pipe_fd_is_closed_exactly_once, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(send_null_with_len_zero_is_the_empty_message, test_fd_setup, test_fd_teardown),
+        cmocka_unit_test_setup_teardown(u64_options_answer_both_accessor_names, test_fd_setup, test_fd_teardown),
     };
     return cmocka_run_group_tests_name("pipe", tests, NULL, NULL);
 }

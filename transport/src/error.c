@@ -27,6 +27,8 @@ static const struct err_entry err_table[SPW_ERROR_COUNT] = {
     {"ESYSTEM", "system error"},
     {"ESTATE", "incorrect state"},
     {"ECONNRESET", "connection reset by peer"},
+    {"EIDLE", "nothing pending on the listener"},
+    {"ENOSPC", "too many pending fds on the listener"},
 };
 
 static const struct err_entry *err_lookup(int code)

@@ -75,23 +75,29 @@ int spw__check_stream_socket(int fd)
     return SPW_OK;
 }
 
-int spw__make_nonblocking(int fd, int *old_flags)
+int spw__make_nonblocking(int fd, struct spw__fd_flags *old)
 {
     int fl = fcntl(fd, F_GETFL);
-    if (fl < 0)
+    int fdfl = fcntl(fd, F_GETFD);
+    if (fl < 0 || fdfl < 0)
         return SPW_ESYSTEM;
-    *old_flags = fl;
+    old->fl = fl;
+    old->fdfl = fdfl;
     if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return SPW_ESYSTEM;
-    int fdfl = fcntl(fd, F_GETFD);
-    if (fdfl >= 0)
-        (void)fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC);
+    if (!(fdfl & FD_CLOEXEC) && fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0) {
+        int e = errno;
+        (void)fcntl(fd, F_SETFL, fl);
+        errno = e;
+        return SPW_ESYSTEM;
+    }
     return SPW_OK;
 }
 
-void spw__restore_flags(int fd, int old_flags)
+void spw__restore_flags(int fd, const struct spw__fd_flags *old)
 {
-    (void)fcntl(fd, F_SETFL, old_flags);
+    (void)fcntl(fd, F_SETFL, old->fl);
+    (void)fcntl(fd, F_SETFD, old->fdfl);
 }
 
 static ssize_t map_errno(void)

@@ -26,10 +26,16 @@ int spw__wait_fd(int fd, short events, int64_t deadline);
  * SPW_ENOTSOCK, SPW_ESOCKTYPE, SPW_ENOTCONN, SPW_ESYSTEM. */
 int spw__check_stream_socket(int fd);
 
-/* Set O_NONBLOCK and FD_CLOEXEC; *old_flags gets the previous file status
- * flags so a caller can undo with spw__restore_flags. */
-int spw__make_nonblocking(int fd, int *old_flags);
-void spw__restore_flags(int fd, int old_flags);
+/* An fd's file status flags (F_GETFL) and descriptor flags (F_GETFD). */
+struct spw__fd_flags {
+    int fl, fdfl;
+};
+
+/* Set O_NONBLOCK and FD_CLOEXEC; *old gets both previous flag words so a
+ * caller handing the fd back can undo everything with spw__restore_flags.
+ * On error nothing was changed. */
+int spw__make_nonblocking(int fd, struct spw__fd_flags *old);
+void spw__restore_flags(int fd, const struct spw__fd_flags *old);
 
 /* One non-blocking read/write attempt. Returns bytes moved (> 0), 0 for
  * "would block", or a negative spwire code: SPW_ECLOSED for EOF / EPIPE,

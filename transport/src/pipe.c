@@ -12,8 +12,9 @@
 #include "spwire/error.h"
 #include "spwire/handshake.h"
 
-/* Read buffer size: large enough that a 64 KiB message needs few syscalls,
- * small enough that thousands of pipes stay cheap. */
+/* Read buffer size: large enough that a 64 KiB message needs few syscalls.
+ * Allocated by the first receive, so a pending fd (still in its handshake)
+ * costs only the struct below. */
 #define PIPE_RBUF_SIZE ((size_t)64 * 1024)
 
 struct spw_pipe {
@@ -23,7 +24,7 @@ struct spw_pipe {
     const spw_allocator *alloc;
     spw_handshake hs;
     spw_decoder dec;
-    uint8_t *rbuf;
+    uint8_t *rbuf; /* NULL until the first receive */
     size_t rpos, rlen;
 };
 
@@ -35,11 +36,6 @@ int spw__pipe_new(spw_pipe **out, int fd, uint16_t proto, uint64_t recvmax,
     if (!p)
         return SPW_ENOMEM;
     memset(p, 0, sizeof *p);
-    p->rbuf = a->realloc(a->ctx, 0, 0, PIPE_RBUF_SIZE);
-    if (!p->rbuf) {
-        a->free(a->ctx, p, sizeof *p);
-        return SPW_ENOMEM;
-    }
     p->fd = fd;
     p->alloc = a;
     spw_handshake_init(&p->hs, proto);
@@ -61,6 +57,29 @@ static int break_pipe(spw_pipe *p, int code)
     return code;
 }
 
+int spw__pipe_handshake_start(spw_pipe *p)
+{
+    size_t pending;
+    const uint8_t *out = spw_handshake_output(&p->hs, &pending);
+    ssize_t w = spw__write_some(p->fd, out, pending, 0, 0);
+    if (w < 0) {
+        /* No break_pipe: its shutdown would change an fd that goes back
+         * to the caller. */
+        if (w == SPW_ESYSTEM)
+            p->sys_errno = errno;
+        return (int)w;
+    }
+    spw_handshake_sent(&p->hs, (size_t)w);
+    return SPW_OK;
+}
+
+void spw__pipe_disown(spw_pipe *p)
+{
+    const spw_allocator *a = p->alloc;
+    spw_decoder_fini(&p->dec);
+    a->free(a->ctx, p, sizeof *p);
+}
+
 int spw__pipe_handshake_step(spw_pipe *p, short *events)
 {
     if (p->broken)
@@ -73,19 +92,18 @@ int spw__pipe_handshake_step(spw_pipe *p, short *events)
             return break_pipe(p, (int)w);
         spw_handshake_sent(&p->hs, (size_t)w);
     }
+    /* Read no more than the header bytes still missing: the engine would
+     * leave the rest unconsumed, and keeping it needs the read buffer a
+     * pending fd does not have. Whatever follows stays in the socket. */
     while (p->hs.state == SPW_HS_RECEIVING) {
-        if (p->rpos == p->rlen) {
-            ssize_t r = spw__read_some(p->fd, p->rbuf, PIPE_RBUF_SIZE);
-            if (r < 0)
-                return break_pipe(p, (int)r);
-            if (r == 0)
-                break;
-            p->rpos = 0;
-            p->rlen = (size_t)r;
-        }
+        uint8_t in[SPW_HANDSHAKE_SIZE];
+        ssize_t r = spw__read_some(p->fd, in, SPW_HANDSHAKE_SIZE - (size_t)p->hs.rx_have);
+        if (r < 0)
+            return break_pipe(p, (int)r);
+        if (r == 0)
+            break;
         size_t used;
-        int rc = spw_handshake_feed(&p->hs, p->rbuf + p->rpos, p->rlen - p->rpos, &used);
-        p->rpos += used;
+        int rc = spw_handshake_feed(&p->hs, in, (size_t)r, &used);
         if (rc < 0)
             return break_pipe(p, rc);
     }
@@ -109,8 +127,11 @@ int spw_pipe_send(spw_pipe *p, const void *data, size_t len, int timeout_ms)
     while (sent < total) {
         size_t hoff = sent < SPW_FRAME_HEADER_SIZE ? sent : SPW_FRAME_HEADER_SIZE;
         size_t boff = sent - hoff;
-        ssize_t w = spw__write_some(p->fd, hdr + hoff, SPW_FRAME_HEADER_SIZE - hoff,
-                                    (const uint8_t *)data + boff, len - boff);
+        /* No offset on NULL: pipe.h allows (NULL, 0), and NULL + 0 is
+         * undefined in C. */
+        const void *body = len ? (const uint8_t *)data + boff : data;
+        ssize_t w = spw__write_some(p->fd, hdr + hoff, SPW_FRAME_HEADER_SIZE - hoff, body,
+                                    len - boff);
         if (w < 0)
             return break_pipe(p, (int)w);
         if (w > 0) {
@@ -138,6 +159,11 @@ int spw_pipe_recv(spw_pipe *p, spw_msg *msg, int timeout_ms)
     msg->len = 0;
     if (p->broken)
         return p->broken;
+    if (!p->rbuf) {
+        p->rbuf = p->alloc->realloc(p->alloc->ctx, 0, 0, PIPE_RBUF_SIZE);
+        if (!p->rbuf)
+            return break_pipe(p, SPW_ENOMEM);
+    }
     int64_t deadline = spw__deadline(timeout_ms);
     for (;;) {
         while (p->rpos < p->rlen) {
@@ -203,7 +229,8 @@ void spw_pipe_close(spw_pipe *p)
     const spw_allocator *a = p->alloc;
     spw_decoder_fini(&p->dec);
     (void)close(p->fd);
-    a->free(a->ctx, p->rbuf, PIPE_RBUF_SIZE);
+    if (p->rbuf)
+        a->free(a->ctx, p->rbuf, PIPE_RBUF_SIZE);
     a->free(a->ctx, p, sizeof *p);
 }
 
@@ -259,28 +286,26 @@ int spw_pipe_get_int(spw_pipe *p, const char *name, int *val)
     return SPW_ENOENT;
 }
 
+/* The one u64 accessor; spw_pipe_get_size is the same under NNG's other
+ * name (options.h). */
 int spw_pipe_get_u64(spw_pipe *p, const char *name, uint64_t *val)
 {
     if (!p || !name || !val)
         return SPW_EINVAL;
     if (is_cred(name))
         return pipe_creds(p, name, val);
-    if (is_proto(name) || is_addr(name) || strcmp(name, SPW_OPT_RECVMAXSZ) == 0)
+    if (strcmp(name, SPW_OPT_RECVMAXSZ) == 0) {
+        *val = p->dec.limit;
+        return SPW_OK;
+    }
+    if (is_proto(name) || is_addr(name))
         return SPW_EBADTYPE;
     return SPW_ENOENT;
 }
 
 int spw_pipe_get_size(spw_pipe *p, const char *name, uint64_t *val)
 {
-    if (!p || !name || !val)
-        return SPW_EINVAL;
-    if (strcmp(name, SPW_OPT_RECVMAXSZ) == 0) {
-        *val = p->dec.limit;
-        return SPW_OK;
-    }
-    if (is_cred(name) || is_proto(name) || is_addr(name))
-        return SPW_EBADTYPE;
-    return SPW_ENOENT;
+    return spw_pipe_get_u64(p, name, val);
 }
 
 int spw_pipe_set_size(spw_pipe *p, const char *name, uint64_t val)

@@ -33,11 +33,13 @@ enum spw_error {
     SPW_ESYSTEM = -17,    /* unexpected OS error; see errno kept by the object */
     SPW_ESTATE = -18,     /* call not valid in the object's current state */
     SPW_ECONNRESET = -19, /* peer reset the connection */
+    SPW_EIDLE = -20,      /* listener has nothing pending: only a new fd brings a pipe */
+    SPW_ENOSPC = -21,     /* listener already holds SPW_OPT_PENDING_MAX pending fds */
 };
 
 /* Number of codes, for tables and tests: codes run from SPW_OK down to
  * -(SPW_ERROR_COUNT - 1). */
-#define SPW_ERROR_COUNT 20
+#define SPW_ERROR_COUNT 22
 
 /* Human-readable description of a code. Never NULL: an unknown code yields
  * "unknown spwire error". The string is static. */

@@ -24,7 +24,7 @@ extern "C" {
 
 typedef struct spw_pipe spw_pipe;
 
-/* Send one message (len may be 0). Returns SPW_OK once every byte is with
+/* Send one message (len may be 0; data may then be NULL). Returns SPW_OK once every byte is with
  * the kernel; SPW_ETIMEDOUT if the deadline passed before the first byte
  * went out (the pipe stays usable); SPW_ECLOSED if the peer closed, or if the
  * deadline passed mid-frame (the stream would be corrupt, so the pipe is
@@ -37,7 +37,8 @@ int spw_pipe_send(spw_pipe *p, const void *data, size_t len, int timeout_ms);
  * buffered for the next call); SPW_ECLOSED when the peer closed — including
  * mid-frame, in which case nothing partial is delivered; SPW_EMSGSIZE (the
  * peer announced more than the limit; the pipe is unusable afterwards, as
- * after every error but SPW_ETIMEDOUT); SPW_ENOMEM; SPW_ECONNRESET;
+ * after every error but SPW_ETIMEDOUT); SPW_ENOMEM (the pipe's 64 KiB read
+ * buffer is allocated by the first call, or the message); SPW_ECONNRESET;
  * SPW_ESYSTEM. */
 int spw_pipe_recv(spw_pipe *p, spw_msg *msg, int timeout_ms);
 
@@ -48,7 +49,9 @@ void spw_pipe_msg_free(spw_pipe *p, spw_msg *msg);
 void spw_pipe_close(spw_pipe *p);
 
 /* Options: see spwire/options.h. Returns SPW_OK, SPW_ENOENT, SPW_EBADTYPE,
- * SPW_EREADONLY, SPW_ENOTSUP (credential not available on this platform). */
+ * SPW_EREADONLY, SPW_ENOTSUP (credential not available on this platform).
+ * spw_pipe_get_u64 and spw_pipe_get_size are one accessor under NNG's two
+ * names: either reads every u64 option (receive limit, credentials). */
 int spw_pipe_get_int(spw_pipe *p, const char *name, int *val);
 int spw_pipe_get_u64(spw_pipe *p, const char *name, uint64_t *val);
 int spw_pipe_get_size(spw_pipe *p, const char *name, uint64_t *val);
