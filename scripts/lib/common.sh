@@ -8,7 +8,9 @@ spw_log() { printf '\n==> %s\n' "$*"; }
 spw_ensure_packages() {
     local missing=() p
     for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+        # No `| grep -q`: under pipefail a reader that exits early can fail
+        # the pipeline (SIGPIPE) and make an installed package look missing.
+        [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
     done
     [ ${#missing[@]} -gt 0 ] || return 0
     spw_log "installing: ${missing[*]}"
