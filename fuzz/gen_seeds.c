@@ -2,7 +2,7 @@
  * spwire's own encoders (spw_handshake_encode, spw_frame_encode,
  * spw_frame_encode_header).
  *
- * usage: gen_seeds OUTDIR
+ * usage: gen_seeds OUTDIR | --help
  * Writes OUTDIR/<target>/<descriptive-name> for target in handshake, frame,
  * roundtrip, session, proto_header. scripts/gen-seeds renames each file to the SHA-256 of
  * its content and files it under corpus/<target>/ with an index.txt
@@ -510,10 +510,36 @@ static void gen_proto_header(void)
     free(b.p);
 }
 
+static void usage(FILE *to)
+{
+    fprintf(to, "usage: spw_gen_seeds OUTDIR\n"
+                "       spw_gen_seeds --help\n"
+                "Writes OUTDIR/<target>/<name>, deterministic seeds for every fuzz\n"
+                "target (scripts/gen-seeds files them under corpus/).\n"
+                "Exit status: 0 written, 1 an I/O error, 2 bad usage.\n");
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: gen_seeds OUTDIR\n");
+        fprintf(stderr, "spw_gen_seeds: expected one argument, OUTDIR (got %d)\n", argc - 1);
+        usage(stderr);
+        return 2;
+    }
+    if (argv[1][0] == '-') {
+        /* Not a directory name we write into: an option we do not know
+         * (a directory really called so can be given as ./-name). */
+        fprintf(stderr, "spw_gen_seeds: unknown option '%s'\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    if (argv[1][0] == '\0') {
+        fprintf(stderr, "spw_gen_seeds: OUTDIR is empty\n");
+        usage(stderr);
         return 2;
     }
     g_out = argv[1];

@@ -20,6 +20,9 @@ conform=${SPW_CONFORM:?}
 timeout=${SPW_CONFORM_TIMEOUT:-500}
 work=$(mktemp -d "${TMPDIR:-/tmp}/spw-conform-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# A non-zero exit says why (keeps the EXIT trap above).
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+spw_say_why "conform_test.sh ${1:-}${2:+ $2}"
 fails=0
 
 ok()   { printf 'ok    %s\n' "$*"; }

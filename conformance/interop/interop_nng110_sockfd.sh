@@ -9,6 +9,8 @@
 #
 # See conformance/interop/README.md, "NNG 1.10.1 and several fds".
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+spw_say_why interop_nng110_sockfd
 loader=$1 libpath=$2 probe=$3 results=$4
 : >"$results"
 out=$("$loader" --library-path "$libpath" "$probe" 2>&1)
@@ -68,4 +70,4 @@ check bogus_unconnected KNOWN "set_int(unconnected AF_UNIX socket) returns 0; th
     '"bogus_rc":0' '"adds":1' '"delivered":[0]'
 [ "$rc" = 0 ] || { echo "probe exited $rc"; fails=$((fails + 1)); }
 echo "interop_nng110_sockfd: $fails failure(s)"
-[ "$fails" = 0 ]
+[ "$fails" = 0 ] || { echo "interop_nng110_sockfd: $fails check(s) failed (FAIL lines above)" >&2; exit 1; }

@@ -9,6 +9,8 @@
 # rules exactly as measured, see README.md); n/a (cannot exist, e.g.
 # nanomsg has no pair1).
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+spw_say_why interop_summary
 dir=$1 tests=$2 out=$3
 status=0
 {

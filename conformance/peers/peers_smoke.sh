@@ -13,6 +13,8 @@
 # MODE cli:    usage errors exit 2, --help exits 0.
 # Prints "N passed, M failed" and exits non-zero on any failure.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+spw_say_why "peers_smoke ${1:-}"
 
 mode=${1:-}
 shift || true
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
 done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spw-peers-smoke.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+spw_at_exit 'rm -rf "$WORK"'
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "PASS $*"; }
@@ -199,4 +201,5 @@ cli)
 esac
 
 echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+[ "$fail" = 0 ] || { echo "peers_smoke: $fail check(s) failed (FAIL lines above)" >&2; exit 1; }
+[ "$pass" -gt 0 ] || { echo "peers_smoke: no check ran" >&2; exit 1; }
