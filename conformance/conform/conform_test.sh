@@ -92,9 +92,23 @@ expect_rc 0 "conforming IUT over TCP, IUT listening (--connect, process per case
 expect_rc 0 "conforming IUT over TCP, IUT dialling (--listen)" -- \
     "$conform" "${base[@]}" --exec "$iut --proto {proto} --tcp-connect {url}" \
     --listen tcp://127.0.0.1:0 --include 'pairing.*' --include 'frame.length.*' -q
-port=$(( 20000 + RANDOM % 20000 ))
-"$iut" --proto pair1 --tcp-listen "tcp://127.0.0.1:$port" >/dev/null 2>&1 &
-shared=$!
+# A free port: the IUT must be the one listening there (a busy port makes it
+# exit at once: try another), and listening before the run starts.
+shared=""
+for try in 1 2 3 4 5 6 7 8; do
+    port=$(( 20000 + RANDOM % 20000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue   # taken
+    "$iut" --proto pair1 --tcp-listen "tcp://127.0.0.1:$port" >/dev/null 2>&1 &
+    shared=$!
+    for _ in $(seq 1 200); do
+        kill -0 "$shared" 2>/dev/null || break
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 0.02
+    done
+    kill -0 "$shared" 2>/dev/null && break
+    wait "$shared" 2>/dev/null; shared=""
+done
+[ -n "$shared" ] || bad "could not start a shared IUT on a free port"
 expect_rc 0 "one shared IUT (--connect without --exec, liveness probe per case)" -- \
     "$conform" "${base[@]}" --connect "tcp://127.0.0.1:$port" --include 'handshake.*' -q
 kill "$shared" 2>/dev/null; wait "$shared" 2>/dev/null
