@@ -293,8 +293,10 @@ static void target_args(cf_buf *b, const cf_target *t)
     }
     if (t->url)
         cf_buf_printf(b, " --%s %s", t->kind == CF_T_LISTEN ? "listen" : "connect", t->url);
-    cf_buf_printf(b, " --proto %s --recvmax %llu --timeout %d", spw_proto_name(t->proto),
-                  (unsigned long long)t->recvmax, t->timeout_ms);
+    cf_buf_printf(b, " --proto %s --recvmax %llu --timeout %d --grace %d", spw_proto_name(t->proto),
+                  (unsigned long long)t->recvmax, t->timeout_ms, t->grace_ms);
+    for (int i = 0; i < t->nexit_ok; i++)
+        cf_buf_printf(b, "%s%d", i ? "," : " --iut-exit-ok ", t->exit_ok[i]);
 }
 
 
