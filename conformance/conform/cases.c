@@ -273,16 +273,26 @@ static int parse_proto(const char *s, uint16_t *out)
     return -1;
 }
 
-static int parse_int(const char *s, long min, long max, long *out)
+int cf_parse_num(const char *s, unsigned long long lo, unsigned long long hi,
+                 unsigned long long *out)
 {
     char *end;
     errno = 0;
-    if (!*s)
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
         return -1;
-    long v = strtol(s, &end, 0);
-    if (*end || errno || v < min || v > max)
+    unsigned long long v = strtoull(s, &end, 0);
+    if (*end || errno || v < lo || v > hi)
         return -1;
     *out = v;
+    return 0;
+}
+
+static int parse_int(const char *s, long min, long max, long *out)
+{
+    unsigned long long v;
+    if (cf_parse_num(s, (unsigned long long)min, (unsigned long long)max, &v))
+        return -1;
+    *out = (long)v;
     return 0;
 }
 

@@ -302,15 +302,13 @@ static void target_args(cf_buf *b, const cf_target *t)
 
 /* ------------------------------------------------------------ fuzz */
 
-/* A whole number in [min, max]; -1 when v is not one. */
+/* A whole number in [min, max] (cf_parse_num); -1 when v is not one. */
 static int parse_count(const char *v, long long min, long long max, long long *out)
 {
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 0);
-    if (!*v || *end || errno || n < min || n > max)
+    unsigned long long u;
+    if (cf_parse_num(v, (unsigned long long)min, (unsigned long long)max, &u))
         return -1;
-    *out = n;
+    *out = (long long)u;
     return 0;
 }
 
