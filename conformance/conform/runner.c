@@ -111,7 +111,7 @@ static int open_target(const cf_target *t, const char *tag, int nconns, session 
             if (ss->have_proc && cf_proc_poll(&ss->proc)) {
                 char st[128];
                 cf_proc_describe(&ss->proc, st, sizeof st);
-                snprintf(ss->err, sizeof ss->err, "the IUT ended (%s) before listening on %s", st,
+                snprintf(ss->err, sizeof ss->err, "the IUT ended (%.60s) before listening on %.150s", st,
                          url);
                 return -1;
             }
