@@ -198,8 +198,13 @@ static int any_source(const struct spw_peer *sp)
  * passed, else wait for activity. 0 to look again, -1 with err filled. */
 static int idle_until(struct spw_peer *sp, int64_t deadline, spw_peer_err *err)
 {
-    if (!any_source(sp))
-        return fail(err, SPW_ECLOSED, "no connection left");
+    if (!any_source(sp)) {
+        /* spw_listener_pending (in any_source) advances handshakes: the last
+         * one may just have failed there. Report it before giving up. */
+        service(sp);
+        if (!any_source(sp))
+            return fail(err, SPW_ECLOSED, "no connection left");
+    }
     if (left_ms(deadline) == 0)
         return fail(err, SPW_ETIMEDOUT, NULL);
     wait_activity(sp, deadline);
