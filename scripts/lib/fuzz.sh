@@ -107,6 +107,33 @@ spw_fuzz_packages() {
     spw_ensure_packages "${pk[@]}" || spw_die "could not install packages: ${pk[*]}"
 }
 
+# spw_known_finding SIGNATURE: the id (F<n>) of the conformance/FINDINGS.md
+# entry with a line "Fuzz signature: `SIGNATURE`", or nothing.
+spw_known_finding() {
+    awk -v sig="Fuzz signature: \`$1\`" '
+        /^### F[0-9]+\./ { id = $2; sub(/\.$/, "", id) }
+        $0 == sig { print id; exit }' "$SPW_ROOT/conformance/FINDINGS.md"
+}
+
+# spw_log_signatures LOG: the signature of every sanitizer or harness report
+# in a fuzzer's log, one per line (a report runs from its first error line
+# to its SUMMARY line; libFuzzer's fork mode copies each job's report in).
+spw_log_signatures() {
+    local log=$1 dir
+    dir=$(mktemp -d)
+    awk -v dir="$dir" '
+        !open && /ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|invariant violated at |runtime error: / {
+            open = 1; n++ }
+        open { print > (dir "/" n ".txt") }
+        open && /^SUMMARY: / { open = 0; close(dir "/" n ".txt") }' "$log"
+    local r
+    for r in "$dir"/*.txt; do
+        [ -f "$r" ] && awk -f "$SPW_ROOT/scripts/lib/signature.awk" "$r"
+    done
+    rm -rf "$dir"
+    return 0
+}
+
 # Is this corpus file name a data file (not an index or README)?
 spw_is_input() {
     case "$(basename "$1")" in
