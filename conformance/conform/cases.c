@@ -273,16 +273,26 @@ static int parse_proto(const char *s, uint16_t *out)
     return -1;
 }
 
-static int parse_int(const char *s, long min, long max, long *out)
+int cf_parse_num(const char *s, unsigned long long lo, unsigned long long hi,
+                 unsigned long long *out)
 {
     char *end;
     errno = 0;
-    if (!*s)
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
         return -1;
-    long v = strtol(s, &end, 0);
-    if (*end || errno || v < min || v > max)
+    unsigned long long v = strtoull(s, &end, 0);
+    if (*end || errno || v < lo || v > hi)
         return -1;
     *out = v;
+    return 0;
+}
+
+static int parse_int(const char *s, long min, long max, long *out)
+{
+    unsigned long long v;
+    if (cf_parse_num(s, (unsigned long long)min, (unsigned long long)max, &v))
+        return -1;
+    *out = (long)v;
     return 0;
 }
 
@@ -493,6 +503,23 @@ static int finish_case(pstate *ps)
     return rc;
 }
 
+/* An acceptable-outcome list ('outcome', 'unlimited'): known names, none
+ * that can never be acceptable. */
+static int parse_outcomes(pstate *ps, const char *kw, char **tok, int n, int *set, int *count)
+{
+    if (n < 1 || n > CF_MAX_OUTCOMES)
+        return perr(ps, "'%s' needs 1..%d outcomes", kw, CF_MAX_OUTCOMES);
+    for (int i = 0; i < n; i++) {
+        int o = cf_outcome_by_name(tok[i]);
+        if (o < 0)
+            return perr(ps, "unknown outcome '%s'", tok[i]);
+        if (cf_outcome_is_robustness(o) || o == CF_O_BAD_REQUEST)
+            return perr(ps, "outcome '%s' can never be acceptable", tok[i]);
+        set[(*count)++] = o;
+    }
+    return 0;
+}
+
 static int parse_line(pstate *ps, char *line)
 {
     char *s = line;
@@ -642,34 +669,15 @@ static int parse_line(pstate *ps, char *line)
                 return perr(ps, "second 'outcome fd%d'", conn + 1);
         } else if (ps->seen_outcome++)
             return perr(ps, "second 'outcome' (list every acceptable outcome on one line)");
-        int *set = conn >= 0 ? c->conn_outcomes[conn] : c->outcomes;
-        int *count = conn >= 0 ? &c->conn_noutcomes[conn] : &c->noutcomes;
-        if (n - first < 1 || n - first > CF_MAX_OUTCOMES)
-            return perr(ps, "'outcome' needs 1..%d outcomes", CF_MAX_OUTCOMES);
-        for (int i = first; i < n; i++) {
-            int o = cf_outcome_by_name(tok[i]);
-            if (o < 0)
-                return perr(ps, "unknown outcome '%s'", tok[i]);
-            if (cf_outcome_is_robustness(o) || o == CF_O_BAD_REQUEST)
-                return perr(ps, "outcome '%s' can never be acceptable", tok[i]);
-            set[(*count)++] = o;
-        }
-        return 0;
+        if (conn >= 0)
+            return parse_outcomes(ps, kw, tok + first, n - first, c->conn_outcomes[conn],
+                                  &c->conn_noutcomes[conn]);
+        return parse_outcomes(ps, kw, tok + first, n - first, c->outcomes, &c->noutcomes);
     }
     if (strcmp(kw, "unlimited") == 0) {
         if (ps->seen_unlimited++)
             return perr(ps, "second 'unlimited'");
-        if (n < 2 || n - 1 > CF_MAX_OUTCOMES)
-            return perr(ps, "'unlimited' needs 1..%d outcomes", CF_MAX_OUTCOMES);
-        for (int i = 1; i < n; i++) {
-            int o = cf_outcome_by_name(tok[i]);
-            if (o < 0)
-                return perr(ps, "unknown outcome '%s'", tok[i]);
-            if (cf_outcome_is_robustness(o) || o == CF_O_BAD_REQUEST)
-                return perr(ps, "outcome '%s' can never be acceptable", tok[i]);
-            c->unlimited[c->nunlimited++] = o;
-        }
-        return 0;
+        return parse_outcomes(ps, kw, tok + 1, n - 1, c->unlimited, &c->nunlimited);
     }
     if (strcmp(kw, "send") == 0)
         return parse_send(ps, tok, n);

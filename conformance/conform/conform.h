@@ -223,6 +223,11 @@ const char *cf_skip_reason(const cf_case *c, uint16_t iut_proto, int fd_slots, c
  * set), -1 when it is malformed. */
 int cf_request_id(const uint8_t *msg, size_t len, uint32_t *id);
 
+/* A whole number (decimal or 0x hex, no sign) in [lo, hi]: the one number
+ * parser of case files and command lines. 0 ok, -1 not one. */
+int cf_parse_num(const char *s, unsigned long long lo, unsigned long long hi,
+                 unsigned long long *out);
+
 /* Shell-style glob: '*', '?'. */
 int cf_glob(const char *pat, const char *s);
 

@@ -170,6 +170,11 @@ expect_out '^FAIL +frame\.length\.limit-plus-one '
 expect_out '^FAIL +frame\.length\.4gib '
 expect_out 'saw exited: the IUT process exited on its own with exit status 2'
 expect_out '\| panic: frame length above the receive limit'
+"$conform" "${base[@]}" --exec "$(fd_cmd panic)" --include 'frame.length.limit-plus-one' \
+    --json "$work/panic.json" --junit "$work/panic.xml" >/dev/null 2>&1
+if grep -q 'panic: frame length above' "$work/panic.json" && grep -q 'panic: frame length above' "$work/panic.xml"; then
+    ok "  the IUT's output is in the JSON and JUnit reports"
+else bad "  the IUT's output is missing from the JSON or JUnit report"; fi
 expect_rc 1 "an IUT that exits 0 on its own fails unless the exit is declared" -- \
     "$conform" "${base[@]}" --exec "$(fd_cmd exit-after-close)" --include 'handshake.valid'
 expect_out 'saw exited: .*exit status 0'

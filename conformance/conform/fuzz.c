@@ -293,22 +293,22 @@ static void target_args(cf_buf *b, const cf_target *t)
     }
     if (t->url)
         cf_buf_printf(b, " --%s %s", t->kind == CF_T_LISTEN ? "listen" : "connect", t->url);
-    cf_buf_printf(b, " --proto %s --recvmax %llu --timeout %d", spw_proto_name(t->proto),
-                  (unsigned long long)t->recvmax, t->timeout_ms);
+    cf_buf_printf(b, " --proto %s --recvmax %llu --timeout %d --grace %d", spw_proto_name(t->proto),
+                  (unsigned long long)t->recvmax, t->timeout_ms, t->grace_ms);
+    for (int i = 0; i < t->nexit_ok; i++)
+        cf_buf_printf(b, "%s%d", i ? "," : " --iut-exit-ok ", t->exit_ok[i]);
 }
 
 
 /* ------------------------------------------------------------ fuzz */
 
-/* A whole number in [min, max]; -1 when v is not one. */
+/* A whole number in [min, max] (cf_parse_num); -1 when v is not one. */
 static int parse_count(const char *v, long long min, long long max, long long *out)
 {
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 0);
-    if (!*v || *end || errno || n < min || n > max)
+    unsigned long long u;
+    if (cf_parse_num(v, (unsigned long long)min, (unsigned long long)max, &u))
         return -1;
-    *out = n;
+    *out = (long long)u;
     return 0;
 }
 

@@ -169,15 +169,14 @@ static int run_main(int argc, char **argv)
             t.pcap_dir = argv[++i];
         } else if (strcmp(a, "--max-time") == 0 || strcmp(a, "--max-errors") == 0) {
             NEED();
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (!*argv[i] || *end || v < 1 || v > 86400) {
+            unsigned long long v;
+            if (cf_parse_num(argv[++i], 1, 86400, &v)) {
                 fprintf(stderr, "spw-conform: %s: a whole number 1..86400 expected, not '%s'\n",
                         a, argv[i]);
                 { code = EXIT_HARNESS; goto out; }
             }
-            if (a[6] == 't')
-                max_time = v;
+            if (strcmp(a, "--max-time") == 0)
+                max_time = (long)v;
             else
                 max_errors = (int)v;
         } else if (strcmp(a, "--list") == 0)
@@ -436,19 +435,6 @@ void cf_target_defaults(cf_target *t)
     t->grace_ms = 100;
 }
 
-/* "--recvmax 5" style numbers: the whole string, within [lo, hi]. */
-static int parse_num(const char *v, unsigned long long lo, unsigned long long hi,
-                     unsigned long long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long u = strtoull(v, &end, 0);
-    if (!*v || *v == '-' || *end || errno || u < lo || u > hi)
-        return -1;
-    *out = u;
-    return 0;
-}
-
 static int parse_url(cf_target *t, const char *a, const char *v, char *err, size_t errlen)
 {
     if (t->url) {
@@ -473,7 +459,7 @@ static int parse_url(cf_target *t, const char *a, const char *v, char *err, size
     else
         snprintf(t->host, sizeof t->host, "%.*s", (int)(colon - hp), hp);
     unsigned long long port;
-    if (parse_num(colon + 1, 0, 65535, &port)) {
+    if (cf_parse_num(colon + 1, 0, 65535, &port)) {
         snprintf(err, errlen, "%s: bad port", v);
         return -1;
     }
@@ -505,7 +491,7 @@ static int parse_exit_list(cf_target *t, const char *v, char *err, size_t errlen
     for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
         unsigned long long st;
         if (t->nexit_ok == (int)(sizeof t->exit_ok / sizeof t->exit_ok[0]) ||
-            parse_num(w, 0, 255, &st)) {
+            cf_parse_num(w, 0, 255, &st)) {
             snprintf(err, errlen, "--iut-exit-ok: up to 8 exit statuses 0..255, comma-separated, "
                      "not '%s'", v);
             return -1;
@@ -557,7 +543,7 @@ int cf_target_option(cf_target *t, const char *prefix, int argc, char **argv, in
         if (strcmp(o, ms[k].name) != 0)
             continue;
         unsigned long long n;
-        if (parse_num(v, ms[k].min, 600000, &n)) {
+        if (cf_parse_num(v, ms[k].min, 600000, &n)) {
             snprintf(err, errlen, "%s: milliseconds %llu..600000 expected, not '%s'", a, ms[k].min,
                      v);
             return -1;
@@ -575,7 +561,7 @@ int cf_target_option(cf_target *t, const char *prefix, int argc, char **argv, in
         return parse_exit_list(t, v, err, errlen) ? -1 : 1;
     else {
         unsigned long long u;
-        if (parse_num(v, 0, UINT64_MAX, &u)) {
+        if (cf_parse_num(v, 0, UINT64_MAX, &u)) {
             snprintf(err, errlen, "--recvmax: bad number '%s'", v);
             return -1;
         }

@@ -131,6 +131,8 @@ int cf_report_junit(const char *path, const cf_result *rs, int n, const char *su
                       r->reason ? r->reason : "");
         if (r->wire.len)
             cf_buf_printf(&body, "wire log:\n%s", (const char *)r->wire.p);
+        if (r->iut_log && *r->iut_log && (r->verdict == CF_FAIL || r->verdict == CF_ERROR))
+            cf_buf_printf(&body, "IUT output (tail):\n%s", r->iut_log);
         if (r->verdict == CF_FAIL || r->verdict == CF_ERROR) {
             const char *tag = r->verdict == CF_FAIL ? "failure" : "error";
             cf_buf_printf(&b, ">\n      <%s message=\"", tag);
@@ -202,6 +204,8 @@ int cf_report_json(const char *path, const cf_result *rs, int n, const cf_target
         cf_json_escape(&b, r->reason);
         cf_buf_printf(&b, ",\"ms\":%ld,\"wire\":", r->ms);
         cf_json_escape(&b, r->wire.len ? (const char *)r->wire.p : "");
+        cf_buf_printf(&b, ",\"iut_output\":");
+        cf_json_escape(&b, r->iut_log ? r->iut_log : "");
         cf_buf_printf(&b, "}");
     }
     cf_buf_printf(&b, "\n]}\n");

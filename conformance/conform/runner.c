@@ -111,7 +111,7 @@ static int open_target(const cf_target *t, const char *tag, int nconns, session 
             if (ss->have_proc && cf_proc_poll(&ss->proc)) {
                 char st[128];
                 cf_proc_describe(&ss->proc, st, sizeof st);
-                snprintf(ss->err, sizeof ss->err, "the IUT ended (%s) before listening on %s", st,
+                snprintf(ss->err, sizeof ss->err, "the IUT ended (%.60s) before listening on %.150s", st,
                          url);
                 return -1;
             }
@@ -174,6 +174,7 @@ typedef struct rxstate {
     int nanswered;
     int req_bad, req_reused;
     long last_req_ms;          /* when the newest request (or its resend) came */
+    long last_send_ms;         /* when our last write on this connection ended */
     int retry_ms;              /* the IUT's own re-request period (cf_probe), 0 none */
     cf_wire *w;
 } rxstate;
@@ -255,9 +256,11 @@ static int scan_requests(rxstate *s, int stop_at_fresh)
         }
         /* An IUT whose own timer re-requests (a new survey, a retried
          * request with a new id) does so about retry_ms after its last
-         * request; one that took an answer asks at once. A request that
-         * comes at the timer's period is the timer's, not an answer taken. */
-        int timer = s->seen_request && s->retry_ms > 0 && since >= s->retry_ms * 3 / 4;
+         * request; one that took an answer asks at once after it. A request
+         * that comes at the timer's period and long after our last write is
+         * the timer's, not an answer taken. */
+        int timer = s->seen_request && s->retry_ms > 0 && since >= s->retry_ms * 3 / 4 &&
+                    now - s->last_send_ms >= s->retry_ms / 2;
         s->last_id = id;
         s->outstanding = 1;
         s->seen_request = 1;
@@ -743,9 +746,11 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
             break;
         case CF_S_FLUSH:
             batching = 0;
-            if (!cur->closed && batch.len)
+            if (!cur->closed && batch.len) {
                 cf_io_write(cur->fd, batch.p, batch.len, split, gap, &s->rx, &cur->closed,
                             &cur->w);
+                s->last_send_ms = cf_now_ms();
+            }
             batch.len = 0;
             break;
         case CF_S_SHUTDOWN_WRITE:
@@ -780,8 +785,10 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
         if (out.len) {
             if (batching)
                 cf_buf_add(&batch, out.p, out.len);
-            else if (!cur->closed && !cur->shut)
+            else if (!cur->closed && !cur->shut) {
                 cf_io_write(cur->fd, out.p, out.len, split, gap, &s->rx, &cur->closed, &cur->w);
+                s->last_send_ms = cf_now_ms();
+            }
             else if (!cur->o.we_closed)
                 cf_log_note(&cur->w, "connection already closed: not sending");
         }

@@ -242,6 +242,24 @@ static void test_verdicts(void **st)
     cf_catalogue_free(&cat);
 }
 
+static void test_parse_num(void **st)
+{
+    (void)st;
+    unsigned long long v = 7;
+    assert_int_equal(cf_parse_num("0x10", 0, 100, &v), 0);
+    assert_true(v == 16);
+    assert_int_equal(cf_parse_num("18446744073709551615", 0, UINT64_MAX, &v), 0);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(cf_parse_num("18446744073709551616", 0, UINT64_MAX, &v), -1);
+    assert_int_equal(cf_parse_num("-1", 0, UINT64_MAX, &v), -1);
+    assert_int_equal(cf_parse_num("+1", 0, 10, &v), -1);
+    assert_int_equal(cf_parse_num(" 1", 0, 10, &v), -1);
+    assert_int_equal(cf_parse_num("", 0, 10, &v), -1);
+    assert_int_equal(cf_parse_num("5x", 0, 10, &v), -1);
+    assert_int_equal(cf_parse_num("11", 0, 10, &v), -1);
+    assert_int_equal(cf_parse_num("0", 1, 10, &v), -1);
+}
+
 static void test_glob_hex(void **st)
 {
     (void)st;
@@ -502,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_verdict_worse),
         cmocka_unit_test(test_exited_fails_every_level),
         cmocka_unit_test(test_no_limit),
+        cmocka_unit_test(test_parse_num),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
