@@ -4,7 +4,7 @@
  *
  * usage: gen_seeds OUTDIR | --help
  * Writes OUTDIR/<target>/<descriptive-name> for target in handshake, frame,
- * roundtrip, session, proto_header. scripts/gen-seeds renames each file to the SHA-256 of
+ * roundtrip, session, nng, proto_header. scripts/gen-seeds renames each file to the SHA-256 of
  * its content and files it under corpus/<target>/ with an index.txt
  * (hash, descriptive name). Same binary, same output, every time.
  */
@@ -460,6 +460,93 @@ static void gen_session(void)
     free(b.p);
 }
 
+/* ---- nng ------------------------------------------------------------------
+ * fuzz_nng inputs: protocol index (spw_proto_at order, which fuzz_nng's table
+ * follows), mode byte (bits 0-1 limit: 0 NNG's default, 1 1 MiB, 2 256 bytes;
+ * bit 2 NNG sends; bits 3-4 end: 0 shutdown and read, 1 close, 2 reset), the
+ * write cut / send size byte, then the stream. */
+
+/* A frame whose body starts with an SP header word (request id, survey id,
+ * or a pair1 hop count) so the protocols get past their header checks. */
+static void b_frame_sp(buf *b, uint32_t word, size_t payload, uint8_t seed)
+{
+    b_header(b, 4 + payload);
+    uint8_t w[4] = {(uint8_t)(word >> 24), (uint8_t)(word >> 16), (uint8_t)(word >> 8), (uint8_t)word};
+    b_put(b, w, sizeof(w));
+    b_fill(b, payload, seed);
+}
+
+static void nng_prefix(buf *b, int proto_index, uint8_t mode, uint8_t cut)
+{
+    b->n = 0;
+    b_byte(b, (uint8_t)proto_index);
+    b_byte(b, mode);
+    b_byte(b, cut);
+}
+
+static void gen_nng(void)
+{
+    buf b = {0};
+    char name[128];
+    static const char *ends[] = {"shutdown", "close", "reset"};
+    for (int i = 0; i < SPW_PROTO_COUNT; i++) {
+        uint16_t id = (uint16_t)spw_proto_at(i);
+        uint16_t peer = (uint16_t)spw_proto_peer(id);
+        /* pair1 carries a hop count word; req/rep and surveyor/respondent a
+         * request id with the top bit set; the rest take any body. */
+        uint32_t word = id == SPW_PROTO_PAIR1 ? 1u : 0x80000001u;
+        for (unsigned end = 0; end < 3; end++) {
+            for (unsigned sends = 0; sends < 2; sends++) {
+                nng_prefix(&b, i, (uint8_t)((end << 3) | (sends << 2)), sends ? 16 : 0);
+                b_hs(&b, peer);
+                b_frame_sp(&b, word, 5, 1);
+                b_frame(&b, 0, 2);
+                b_frame_sp(&b, word + 1, 40, 3);
+                snprintf(name, sizeof(name), "%s-%s%s-three-msgs", spw_proto_name(id), ends[end],
+                         sends ? "-nng-sends" : "");
+                emit("nng", name, &b);
+            }
+        }
+        nng_prefix(&b, i, 0, 0);
+        b_hs(&b, (uint16_t)(id ^ 0x0100));
+        b_frame(&b, 3, 1);
+        snprintf(name, sizeof(name), "%s-bad-peer", spw_proto_name(id));
+        emit("nng", name, &b);
+    }
+    /* Limits: the small one (256) exactly and one over, 1 MiB + 1 announced. */
+    nng_prefix(&b, 7, 2, 0); /* pull */
+    b_hs(&b, SPW_PROTO_PUSH);
+    b_frame(&b, 256, 1);
+    b_frame(&b, 257, 2);
+    emit("nng", "pull-limit256-at-and-over", &b);
+    nng_prefix(&b, 7, 1, 0);
+    b_hs(&b, SPW_PROTO_PUSH);
+    b_header(&b, (UINT64_C(1) << 20) + 1);
+    b_fill(&b, 64, 3);
+    emit("nng", "pull-limit1m-over", &b);
+    /* No limit: lengths NNG must refuse or fail to allocate, not trust. */
+    static const uint64_t giants[] = {UINT64_C(0xFFFFFFFFFFFFFFFF), UINT64_C(0xFFFFFFFFFFFFFFF8),
+                                      UINT64_C(0x8000000000000000), UINT64_C(0x1000000000000000),
+                                      UINT64_C(0x100000000)};
+    for (size_t g = 0; g < sizeof(giants) / sizeof(giants[0]); g++) {
+        nng_prefix(&b, 7, 0, 0);
+        b_hs(&b, SPW_PROTO_PUSH);
+        b_header(&b, giants[g]);
+        b_fill(&b, 16, 4);
+        snprintf(name, sizeof(name), "pull-nolimit-length-%016llx", (unsigned long long)giants[g]);
+        emit("nng", name, &b);
+    }
+    nng_prefix(&b, 1, 0, 7); /* pair1, cut in 7-byte writes */
+    b_hs(&b, SPW_PROTO_PAIR1);
+    b_header(&b, 50);
+    b_fill(&b, 20, 1);
+    emit("nng", "pair1-eof-mid-frame-cut7", &b);
+    nng_prefix(&b, 0, 0, 0);
+    b_put(&b, "GET / HTTP/1.0\r\n\r\n", 18);
+    emit("nng", "pair0-http", &b);
+    free(b.p);
+}
+
 /* ---- proto_header --------------------------------------------------------- */
 
 static void b_be32(buf *b, uint32_t v)
@@ -548,6 +635,7 @@ int main(int argc, char **argv)
     gen_frame();
     gen_roundtrip();
     gen_session();
+    gen_nng();
     gen_proto_header();
     printf("gen_seeds: %u files under %s\n", g_count, g_out);
     return 0;

@@ -6,7 +6,8 @@
 # violated condition, spaces removed>)", a
 # replay time-out "timeout", else "crash"); f1..fN are the function names of
 # the top N (variable n, default 3) frames of the first stack trace that lie
-# in spwire's own code (source under transport/ or fuzz/), leaving out the
+# in spwire's own code (source under transport/ or fuzz/) or in NNG or
+# nanomsg built from source (.../nng-1.5.2/src/...), leaving out the
 # reporting helpers (spw_fuzz_fail, the replay driver). Addresses, line
 # numbers and build paths play no part, so the same bug found twice, in
 # different builds or after unrelated edits, gets the same signature.
@@ -39,8 +40,12 @@ function setkind(k) { if (kind == "") kind = k }
     fn = $0; sub(/.* in /, "", fn)
     loc = fn; sub(/^[^ ]+ ?/, "", loc)
     split(fn, w, " "); fn = w[1]
-    # a source location (not "(module+offset)") under transport/ or fuzz/
-    if (loc ~ /^\(/ || loc !~ /\/(transport|fuzz)\/[^ ]*\.[ch](:[0-9]+)*$/) next
+    # a source location (not "(module+offset)") under transport/ or fuzz/,
+    # or in a reference implementation built from source by
+    # scripts/deps/src-libs (.../src/nng-1.5.2/src/..., fuzz_nng's findings)
+    if (loc ~ /^\(/) next
+    if (loc !~ /\/(transport|fuzz)\/[^ ]*\.[ch](:[0-9]+)*$/ &&
+        loc !~ /\/(nng|nanomsg)-[0-9.]+\/src\/[^ ]*\.[ch](:[0-9]+)*$/) next
     if (fn == "spw_fuzz_fail" || loc ~ /\/fuzz\/replay_main\.c/) next
     if (nf < n) { f[++nf] = fn }
     next

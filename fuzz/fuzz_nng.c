@@ -1,0 +1,551 @@
+/* fuzz_nng — NNG itself, in-process: one whole SP-over-TCP connection per
+ * input against long-lived NNG sockets.
+ *
+ * Built against the NNG 1.5.2 static library that scripts/deps/src-libs
+ * compiles from Debian 12's source package with the campaign's compiler and
+ * flags, so coverage and the sanitizers reach inside NNG (its TCP transport,
+ * message code and protocols). NNG 1.5.2 has no socket:// transport: the
+ * harness connects to NNG's own listener over loopback TCP.
+ *
+ * Long-lived state (created on the first input, never torn down): one NNG
+ * socket per protocol, each with three listeners on 127.0.0.1 ephemeral
+ * ports, one per receive limit, and pipe notifications counting pipes added
+ * and removed. Everything per input is closed before the input returns.
+ *
+ * Input layout:
+ *   byte 0   NNG's protocol: index into PROTOS (mod 11); the harness plays
+ *            the peer, but the handshake bytes are the input's own
+ *   byte 1   bits 0-1 receive limit: 0 NNG's default (none, see FINDINGS F2),
+ *              1 1 MiB, 2 NNG_FUZZ_SMALL_LIMIT, 3 as 0
+ *            bit 2   NNG sends one message once the pipe is up (only when
+ *                    the first 8 stream bytes are the valid peer header)
+ *            bits 3-4 how our end finishes: 0 shutdown(SHUT_WR) then read to
+ *              EOF, 1 close() without reading, 2 abortive close (RST),
+ *              3 as 0
+ *   byte 2   P: write cut: 0 one write, else chunks of P bytes; also the
+ *            length of the body NNG sends
+ *   rest     the bytes written to the connection: handshake, then frames
+ *
+ * Per input: connect, read NNG's 8-byte header (so NNG has accepted the
+ * connection before we go on), write the stream in the chosen cuts while
+ * draining what NNG answers, finish as chosen, then wait until NNG has closed
+ * its end of the connection and every pipe added has been removed.
+ *
+ * Checks (abort = a finding): the 8 bytes NNG sends first are exactly its
+ * header; NNG closes the connection after EOF or reset within
+ * NNG_FUZZ_BOUND_MS (NNG has all it needs by then: a hang is a defect, and
+ * the bound is far above any scheduling delay); no fd and no pipe outlives
+ * the input; a valid peer header gets a pipe within the bound; plus
+ * everything ASan and UBSan see inside NNG. No verdict depends on timing
+ * below the bound: timing only changes which paths run.
+ *
+ * Reproducing a finding against a packaged NNG: the stream (the input minus
+ * its 3 leading bytes) is what was written to the connection; scripts/fuzz
+ * writes it as NAME.wire next to each crash.
+ */
+#define _GNU_SOURCE
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/bus0/bus.h>
+#include <nng/protocol/pair0/pair.h>
+#include <nng/protocol/pair1/pair.h>
+#include <nng/protocol/pipeline0/pull.h>
+#include <nng/protocol/pipeline0/push.h>
+#include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/protocol/survey0/respond.h>
+#include <nng/protocol/survey0/survey.h>
+
+#include "fuzz_common.h"
+
+#define NNG_FUZZ_SMALL_LIMIT 256
+#define NNG_FUZZ_BOUND_MS 10000
+#define NNG_FUZZ_FD_PROBE 256
+#define NNG_FUZZ_NLIMITS 3
+
+/* NNG with no receive limit allocates what the peer announces (FINDINGS F2),
+ * zero-filled (calloc). A length of 2^60 must fail the allocation the way it
+ * fails in production (NULL, NNG_ENOMEM) instead of ASan's report, which
+ * would make every such input a crash of a known defect; and lengths of a
+ * few GiB, which production's calloc maps lazily, cost ASan a second of
+ * zero-filling each. So ASan refuses blocks above 64 MiB with NULL: NNG then
+ * behaves as on a machine with less memory. libFuzzer's own malloc limit
+ * never sees those blocks. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1:max_allocation_size_mb=64";
+}
+
+typedef struct nng_fuzz_proto {
+    const char *name;
+    int (*open)(nng_socket *);
+    uint16_t self;    /* NNG's protocol id */
+    uint16_t peer;    /* the id a valid peer announces */
+    int can_send;     /* the send path is exercised by byte 1 bit 2 */
+    int can_recv;     /* messages to drain */
+} nng_fuzz_proto;
+
+static const nng_fuzz_proto PROTOS[] = {
+    {"pair0", nng_pair0_open, 0x10, 0x10, 1, 1},
+    {"pair1", nng_pair1_open, 0x11, 0x11, 1, 1},
+    {"pub0", nng_pub0_open, 0x20, 0x21, 1, 0},
+    {"sub0", nng_sub0_open, 0x21, 0x20, 0, 1},
+    {"req0", nng_req0_open, 0x30, 0x31, 1, 0},
+    {"rep0", nng_rep0_open, 0x31, 0x30, 0, 1},
+    {"push0", nng_push0_open, 0x50, 0x51, 1, 0},
+    {"pull0", nng_pull0_open, 0x51, 0x50, 0, 1},
+    {"surveyor0", nng_surveyor0_open, 0x62, 0x63, 1, 1},
+    {"respondent0", nng_respondent0_open, 0x63, 0x62, 0, 1},
+    {"bus0", nng_bus0_open, 0x70, 0x70, 1, 1},
+};
+#define NPROTOS (sizeof PROTOS / sizeof PROTOS[0])
+
+/* The only state kept across inputs: NNG's sockets and the pipe counters its
+ * threads update. */
+static struct {
+    int ready;
+    nng_socket sock[NPROTOS];
+    uint16_t port[NPROTOS][NNG_FUZZ_NLIMITS];
+    nng_listener listener[NPROTOS][NNG_FUZZ_NLIMITS];
+    uint8_t cooling[NPROTOS][NNG_FUZZ_NLIMITS];
+    int recvfd[NPROTOS]; /* NNG_OPT_RECVFD: readable when a message waits; -1 none */
+    nng_aio *aio;
+} G;
+/* Pipes NNG has added (ADD_PRE or ADD_POST seen) and not yet removed. NNG
+ * also fires REM_POST for a pipe it refused before adding it (a peer of the
+ * wrong protocol), so the harness tracks pipe ids, not counts; and the
+ * callbacks run on different NNG threads, so an ADD_POST can arrive after the
+ * REM_POST of the same pipe: ids removed recently are remembered and never
+ * counted as live again. */
+#define NNG_FUZZ_MAX_LIVE 64
+#define NNG_FUZZ_GONE 256
+static pthread_mutex_t g_pipes_mtx = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t g_live[NNG_FUZZ_MAX_LIVE];
+static size_t g_nlive;
+static uint32_t g_gone[NNG_FUZZ_GONE];
+static size_t g_gone_next;
+static atomic_uint_fast64_t g_added;
+static atomic_uint_fast64_t g_events; /* every pipe event, REM_POST included */
+
+static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)arg;
+    uint32_t id = (uint32_t)nng_pipe_id(p);
+    atomic_fetch_add(&g_events, 1);
+    pthread_mutex_lock(&g_pipes_mtx);
+    size_t i = 0;
+    while (i < g_nlive && g_live[i] != id) {
+        i++;
+    }
+    if (ev == NNG_PIPE_EV_REM_POST) {
+        if (i < g_nlive) {
+            g_live[i] = g_live[--g_nlive];
+        }
+        g_gone[g_gone_next] = id;
+        g_gone_next = (g_gone_next + 1) % NNG_FUZZ_GONE;
+    } else if (i == g_nlive) {
+        int gone = 0;
+        for (size_t k = 0; k < NNG_FUZZ_GONE; k++) {
+            gone |= g_gone[k] == id;
+        }
+        if (!gone) {
+            SPW_FUZZ_CHECK(g_nlive < NNG_FUZZ_MAX_LIVE); /* pipes pile up */
+            g_live[g_nlive++] = id;
+        }
+        atomic_fetch_add(&g_added, 1);
+    }
+    pthread_mutex_unlock(&g_pipes_mtx);
+}
+
+static size_t live_pipes(void)
+{
+    pthread_mutex_lock(&g_pipes_mtx);
+    size_t n = g_nlive;
+    pthread_mutex_unlock(&g_pipes_mtx);
+    return n;
+}
+
+static void nng_fuzz_die(const char *what, int rv)
+{
+    fprintf(stderr, "fuzz_nng: %s: %s\n", what, rv ? nng_strerror(rv) : strerror(errno));
+    fflush(stderr);
+    abort();
+}
+
+/* One listener on 127.0.0.1, ephemeral port, receive limit k. */
+static void start_listener(size_t i, int k)
+{
+    static const size_t limits[NNG_FUZZ_NLIMITS] = {0, 1u << 20, NNG_FUZZ_SMALL_LIMIT};
+    nng_listener l;
+    nng_sockaddr sa;
+    int rv;
+    if ((rv = nng_listener_create(&l, G.sock[i], "tcp://127.0.0.1:0")) != 0) {
+        nng_fuzz_die("listener_create", rv);
+    }
+    /* k == 0 leaves NNG's default (no limit). */
+    if (k > 0 && (rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, limits[k])) != 0) {
+        nng_fuzz_die("RECVMAXSZ", rv);
+    }
+    if ((rv = nng_listener_start(l, 0)) != 0) {
+        nng_fuzz_die("listener_start", rv);
+    }
+    if ((rv = nng_listener_get_addr(l, NNG_OPT_LOCADDR, &sa)) != 0) {
+        nng_fuzz_die("LOCADDR", rv);
+    }
+    G.listener[i][k] = l;
+    G.port[i][k] = ntohs(sa.s_in.sa_port);
+}
+
+static void setup(void)
+{
+    int rv;
+    for (size_t i = 0; i < NPROTOS; i++) {
+        nng_socket *s = &G.sock[i];
+        if ((rv = PROTOS[i].open(s)) != 0) {
+            nng_fuzz_die("open", rv);
+        }
+        /* Received messages wait in the socket until drained: a deep
+         * buffer keeps NNG reading while the harness writes. Not every
+         * protocol has the option; those that lack it are drained too. */
+        (void)nng_socket_set_int(*s, NNG_OPT_RECVBUF, 8192);
+        (void)nng_socket_set_int(*s, NNG_OPT_SENDBUF, 8);
+        if (PROTOS[i].self == 0x21) {
+            if ((rv = nng_socket_set(*s, NNG_OPT_SUB_SUBSCRIBE, "", 0)) != 0) {
+                nng_fuzz_die("subscribe", rv);
+            }
+        }
+        /* Some protocols (pull0, ...) keep no receive buffer: the pipe
+         * reads the next message only once the application has taken the
+         * last one. Polling this fd with ours wakes the harness for both. */
+        G.recvfd[i] = -1;
+        if (PROTOS[i].can_recv && nng_socket_get_int(*s, NNG_OPT_RECVFD, &G.recvfd[i]) != 0) {
+            G.recvfd[i] = -1;
+        }
+        if ((rv = nng_pipe_notify(*s, NNG_PIPE_EV_ADD_PRE, on_pipe, NULL)) != 0 ||
+            (rv = nng_pipe_notify(*s, NNG_PIPE_EV_ADD_POST, on_pipe, NULL)) != 0 ||
+            (rv = nng_pipe_notify(*s, NNG_PIPE_EV_REM_POST, on_pipe, NULL)) != 0) {
+            nng_fuzz_die("pipe_notify", rv);
+        }
+        for (int k = 0; k < NNG_FUZZ_NLIMITS; k++) {
+            start_listener(i, k);
+        }
+    }
+    if ((rv = nng_aio_alloc(&G.aio, NULL, NULL)) != 0) {
+        nng_fuzz_die("aio_alloc", rv);
+    }
+    G.ready = 1;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleep a little, longer the longer we have waited: the usual wait is a few
+ * microseconds of NNG's threads, the bound is seconds. */
+static void backoff(unsigned *spins)
+{
+    struct timespec ts = {0, *spins < 50 ? 20000 : 1000000};
+    (*spins)++;
+    nanosleep(&ts, NULL);
+}
+
+typedef struct fdset {
+    uint8_t open[NNG_FUZZ_FD_PROBE];
+} fdset;
+
+static void fd_snapshot(fdset *s)
+{
+    for (int fd = 0; fd < NNG_FUZZ_FD_PROBE; fd++) {
+        s->open[fd] = (uint8_t)(fcntl(fd, F_GETFD) != -1);
+    }
+}
+
+/* Take every message NNG has queued for the application. */
+static void drain_nng(size_t pi)
+{
+    if (!PROTOS[pi].can_recv) {
+        return;
+    }
+    nng_msg *m;
+    while (nng_recvmsg(G.sock[pi], &m, NNG_FLAG_NONBLOCK) == 0) {
+        nng_msg_free(m);
+    }
+}
+
+/* Wait up to ms for our fd (events ev) or for a message at NNG's socket. */
+static void poll_both(int fd, short ev, size_t pi, int ms)
+{
+    struct pollfd p[2] = {{fd, ev, 0}, {G.recvfd[pi], POLLIN, 0}};
+    (void)poll(p, G.recvfd[pi] >= 0 ? 2 : 1, ms);
+}
+
+/* Read and discard what NNG wrote; returns 1 at EOF or a reset. */
+static int drain_fd(int fd)
+{
+    uint8_t buf[4096];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) {
+            continue;
+        }
+        if (n == 0) {
+            return 1;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        return errno != EAGAIN && errno != EWOULDBLOCK;
+    }
+}
+
+/* NNG sends one message: what the pipe's send path does with a peer that may
+ * vanish at any point. req0 goes through a context that is closed at the end
+ * of the input, so its retry logic cannot carry the request into the next
+ * input's pipe. */
+static void nng_side_send(size_t pi, size_t body, nng_ctx *ctx, int *have_ctx)
+{
+    nng_msg *m;
+    if (nng_msg_alloc(&m, body) != 0) {
+        nng_fuzz_die("msg_alloc", 0);
+    }
+    if (body > 0) {
+        memset(nng_msg_body(m), 0x5A, body);
+    }
+    if (PROTOS[pi].self == 0x30) {
+        if (nng_ctx_open(ctx, G.sock[pi]) != 0) {
+            nng_msg_free(m);
+            return;
+        }
+        *have_ctx = 1;
+        nng_aio_set_msg(G.aio, m);
+        nng_aio_set_timeout(G.aio, NNG_FUZZ_BOUND_MS);
+        nng_ctx_send(*ctx, G.aio);
+        nng_aio_wait(G.aio);
+        if (nng_aio_result(G.aio) != 0) {
+            nng_msg_free(nng_aio_get_msg(G.aio));
+        }
+        return;
+    }
+    if (nng_sendmsg(G.sock[pi], m, NNG_FLAG_NONBLOCK) != 0) {
+        nng_msg_free(m);
+    }
+}
+
+/* Write all of s[0..len) in chunks of `cut` bytes (0: as much as fits),
+ * draining NNG's answers in between so neither side blocks. Stops early if
+ * NNG has closed the connection. */
+static void write_stream(int fd, size_t pi, const uint8_t *s, size_t len, size_t cut)
+{
+    size_t off = 0;
+    while (off < len) {
+        size_t n = len - off;
+        if (cut > 0 && n > cut) {
+            n = cut;
+        }
+        ssize_t w = send(fd, s + off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* NNG is not reading: it waits for the application or is busy.
+             * Drain both ways, then wait for room. */
+            drain_nng(pi);
+            if (drain_fd(fd)) {
+                return;
+            }
+            poll_both(fd, POLLOUT, pi, 1000);
+            continue;
+        }
+        return; /* EPIPE / ECONNRESET: NNG dropped the connection */
+    }
+}
+
+static int connect_to(uint16_t port)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        nng_fuzz_die("socket", 0);
+    }
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    while (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (errno != EINTR) {
+            nng_fuzz_die("connect to NNG's listener", 0);
+        }
+    }
+    return fd;
+}
+
+/* Read exactly NNG's 8 header bytes, within the bound. */
+static void read_nng_header(int fd, uint16_t self)
+{
+    uint8_t h[8];
+    size_t got = 0;
+    int64_t deadline = now_ms() + NNG_FUZZ_BOUND_MS;
+    while (got < sizeof h) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int64_t left = deadline - now_ms();
+        SPW_FUZZ_CHECK(left > 0); /* NNG accepted nothing or sent no header */
+        if (poll(&p, 1, (int)left) <= 0) {
+            continue;
+        }
+        ssize_t n = recv(fd, h + got, sizeof h - got, 0);
+        SPW_FUZZ_CHECK(n > 0 || (n < 0 && errno == EINTR));
+        if (n > 0) {
+            got += (size_t)n;
+        }
+    }
+    const uint8_t want[8] = {0, 'S', 'P', 0, (uint8_t)(self >> 8), (uint8_t)self, 0, 0};
+    SPW_FUZZ_CHECK(memcmp(h, want, sizeof want) == 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 3) {
+        return 0;
+    }
+    if (!G.ready) {
+        setup();
+    }
+    const size_t pi = data[0] % NPROTOS;
+    const int limit_k = (data[1] & 3) == 3 ? 0 : (data[1] & 3);
+    const int nng_sends = (data[1] >> 2) & 1;
+    const int end = ((data[1] >> 3) & 3) == 3 ? 0 : ((data[1] >> 3) & 3);
+    const size_t cut = data[2];
+    const uint8_t *s = data + 3;
+    const size_t len = size - 3;
+    const nng_fuzz_proto *pr = &PROTOS[pi];
+
+    const uint8_t valid[8] = {0, 'S', 'P', 0, (uint8_t)(pr->peer >> 8), (uint8_t)pr->peer, 0, 0};
+    const int hs_valid = len >= 8 && memcmp(s, valid, 8) == 0;
+
+    /* After a connection that never became a pipe (a failed SP handshake),
+     * NNG's listener stops accepting for 100 ms (listener.c, "cool down"):
+     * the next input on it would wait that long. A fresh listener costs far
+     * less; it replaces the old one before the fd table is recorded. */
+    if (G.cooling[pi][limit_k]) {
+        int rv = nng_listener_close(G.listener[pi][limit_k]);
+        if (rv != 0) {
+            nng_fuzz_die("listener_close", rv);
+        }
+        start_listener(pi, limit_k);
+        G.cooling[pi][limit_k] = 0;
+    }
+
+    fdset before, after;
+    fd_snapshot(&before);
+    uint64_t added0 = atomic_load(&g_added);
+    uint64_t events0 = atomic_load(&g_events);
+    drain_nng(pi);
+
+    int fd = connect_to(G.port[pi][limit_k]);
+    read_nng_header(fd, pr->self);
+    if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+        nng_fuzz_die("O_NONBLOCK", 0);
+    }
+
+    nng_ctx ctx;
+    int have_ctx = 0;
+    if (nng_sends && pr->can_send && hs_valid) {
+        /* Header first, then wait for the pipe so the send has somewhere to
+         * go; the rest of the stream follows while NNG may be sending. */
+        write_stream(fd, pi, s, 8, cut);
+        int64_t deadline = now_ms() + NNG_FUZZ_BOUND_MS;
+        unsigned spins = 0;
+        while (atomic_load(&g_added) == added0) {
+            SPW_FUZZ_CHECK(now_ms() < deadline); /* a valid header got no pipe */
+            backoff(&spins);
+        }
+        nng_side_send(pi, cut, &ctx, &have_ctx);
+        write_stream(fd, pi, s + 8, len - 8, cut);
+    } else {
+        write_stream(fd, pi, s, len, cut);
+    }
+
+    if (end == 1) {
+        close(fd);
+    } else if (end == 2) {
+        struct linger lg = {1, 0};
+        (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(fd);
+    } else {
+        (void)shutdown(fd, SHUT_WR);
+        /* NNG has every byte and the EOF: it must close its end. */
+        int64_t deadline = now_ms() + NNG_FUZZ_BOUND_MS;
+        while (!drain_fd(fd)) {
+            int64_t left = deadline - now_ms();
+            SPW_FUZZ_CHECK(left > 0); /* NNG kept the connection open after EOF */
+            drain_nng(pi);
+            poll_both(fd, POLLIN, pi, left < 1000 ? (int)left : 1000);
+        }
+        close(fd);
+    }
+
+    /* NNG must drop the pipe and its fd: wait until every pipe added has
+     * been removed and the fd table is what it was before the input. */
+    int64_t deadline = now_ms() + NNG_FUZZ_BOUND_MS;
+    unsigned spins = 0;
+    for (;;) {
+        drain_nng(pi);
+        fd_snapshot(&after);
+        /* Only fds that appeared count: a listener replaced above may close
+         * its old fd a little later, on NNG's threads. */
+        int same = 1;
+        for (int i = 0; i < NNG_FUZZ_FD_PROBE; i++) {
+            same &= !(after.open[i] && !before.open[i]);
+        }
+        if (same && live_pipes() == 0) {
+            break;
+        }
+        if (now_ms() >= deadline) {
+            for (int i = 0; i < NNG_FUZZ_FD_PROBE; i++) {
+                if (after.open[i] && !before.open[i]) {
+                    char path[64], what[128] = "?";
+                    snprintf(path, sizeof path, "/proc/self/fd/%d", i);
+                    ssize_t n = readlink(path, what, sizeof what - 1);
+                    what[n > 0 ? n : 1] = '\0';
+                    fprintf(stderr, "fuzz_nng: fd %d leaked (still open: %s)\n", i, what);
+                }
+            }
+            fprintf(stderr, "fuzz_nng: %zu pipe(s) still live; input: %s, mode 0x%02x, cut %u, %zu stream bytes\n",
+                    live_pipes(), pr->name, data[1], data[2], len);
+            spw_fuzz_fail(__FILE__, __LINE__, "NNG kept a pipe or an fd after the connection ended");
+        }
+        backoff(&spins);
+    }
+    if (have_ctx) {
+        nng_ctx_close(ctx);
+    }
+    G.cooling[pi][limit_k] = atomic_load(&g_events) == events0;
+    drain_nng(pi);
+    return 0;
+}
