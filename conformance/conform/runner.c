@@ -858,12 +858,6 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
 
 /* ------------------------------------------------------------ preflight */
 
-static int done_first_request(void *ctx)
-{
-    rxstate *s = ctx;
-    return s->rx.len >= 8 && (scan_requests(s, 1) || s->req_bad || s->req_reused);
-}
-
 /* Any frame after the first request: a resend or a new request. */
 static int done_second_frame(void *ctx)
 {
@@ -953,7 +947,7 @@ int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
          * requester cases must not take for an answer. */
         int window = 2 * t->timeout_ms;
         cf_io_read_until(fd, cf_now_ms() + t->timeout_ms, &s.rx, &closed, NULL,
-                         done_first_request, &s);
+                         done_request, &s);
         if (s.seen_request) {
             long first = s.last_req_ms;
             if (cf_io_read_until(fd, first + window, &s.rx, &closed, NULL, done_second_frame,
