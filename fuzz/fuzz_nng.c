@@ -12,19 +12,7 @@
  * ports, one per receive limit, and pipe notifications counting pipes added
  * and removed. Everything per input is closed before the input returns.
  *
- * Input layout:
- *   byte 0   NNG's protocol: index into PROTOS (mod 11); the harness plays
- *            the peer, but the handshake bytes are the input's own
- *   byte 1   bits 0-1 receive limit: 0 NNG's default (none, see FINDINGS F2),
- *              1 1 MiB, 2 NNG_FUZZ_SMALL_LIMIT, 3 as 0
- *            bit 2   NNG sends one message once the pipe is up (only when
- *                    the first 8 stream bytes are the valid peer header)
- *            bits 3-4 how our end finishes: 0 shutdown(SHUT_WR) then read to
- *              EOF, 1 close() without reading, 2 abortive close (RST),
- *              3 as 0
- *   byte 2   P: write cut: 0 one write, else chunks of P bytes; also the
- *            length of the body NNG sends
- *   rest     the bytes written to the connection: handshake, then frames
+ * Input layout: fuzz/ref_peer.h (shared by every reference target).
  *
  * Per input: connect, read NNG's 8-byte header (so NNG has accepted the
  * connection before we go on), write the stream in the chosen cuts while
@@ -33,7 +21,7 @@
  *
  * Checks (abort = a finding): the 8 bytes NNG sends first are exactly its
  * header; NNG closes the connection after EOF or reset within
- * NNG_FUZZ_BOUND_MS (NNG has all it needs by then: a hang is a defect, and
+ * SPW_REF_BOUND_MS (NNG has all it needs by then: a hang is a defect, and
  * the bound is far above any scheduling delay); no fd and no pipe outlives
  * the input; a valid peer header gets a pipe within the bound; plus
  * everything ASan and UBSan see inside NNG. No verdict depends on timing
@@ -48,15 +36,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -73,10 +56,8 @@
 #include <nng/protocol/survey0/survey.h>
 
 #include "fuzz_common.h"
+#include "ref_peer.h"
 
-#define NNG_FUZZ_SMALL_LIMIT 256
-#define NNG_FUZZ_BOUND_MS 10000
-#define NNG_FUZZ_FD_PROBE 256
 #define NNG_FUZZ_NLIMITS 3
 
 /* NNG with no receive limit allocates what the peer announces (FINDINGS F2),
@@ -192,7 +173,7 @@ static void nng_fuzz_die(const char *what, int rv)
 /* One listener on 127.0.0.1, ephemeral port, receive limit k. */
 static void start_listener(size_t i, int k)
 {
-    static const size_t limits[NNG_FUZZ_NLIMITS] = {0, 1u << 20, NNG_FUZZ_SMALL_LIMIT};
+    static const size_t limits[NNG_FUZZ_NLIMITS] = {0, 1u << 20, SPW_REF_SMALL_LIMIT};
     nng_listener l;
     nng_sockaddr sa;
     int rv;
@@ -253,36 +234,11 @@ static void setup(void)
     G.ready = 1;
 }
 
-static int64_t now_ms(void)
+/* Take every message NNG has queued for the application. ctx: the protocol's
+ * index, as spw_ref_impl passes it. */
+static void drain_nng(void *ctx)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Sleep a little, longer the longer we have waited: the usual wait is a few
- * microseconds of NNG's threads, the bound is seconds. */
-static void backoff(unsigned *spins)
-{
-    struct timespec ts = {0, *spins < 50 ? 20000 : 1000000};
-    (*spins)++;
-    nanosleep(&ts, NULL);
-}
-
-typedef struct fdset {
-    uint8_t open[NNG_FUZZ_FD_PROBE];
-} fdset;
-
-static void fd_snapshot(fdset *s)
-{
-    for (int fd = 0; fd < NNG_FUZZ_FD_PROBE; fd++) {
-        s->open[fd] = (uint8_t)(fcntl(fd, F_GETFD) != -1);
-    }
-}
-
-/* Take every message NNG has queued for the application. */
-static void drain_nng(size_t pi)
-{
+    const size_t pi = (size_t)(uintptr_t)ctx;
     if (!PROTOS[pi].can_recv) {
         return;
     }
@@ -292,30 +248,15 @@ static void drain_nng(size_t pi)
     }
 }
 
-/* Wait up to ms for our fd (events ev) or for a message at NNG's socket. */
-static void poll_both(int fd, short ev, size_t pi, int ms)
+static size_t live_pipes_cb(void *ctx)
 {
-    struct pollfd p[2] = {{fd, ev, 0}, {G.recvfd[pi], POLLIN, 0}};
-    (void)poll(p, G.recvfd[pi] >= 0 ? 2 : 1, ms);
+    (void)ctx;
+    return live_pipes();
 }
 
-/* Read and discard what NNG wrote; returns 1 at EOF or a reset. */
-static int drain_fd(int fd)
+static uint16_t peer_of(size_t pi)
 {
-    uint8_t buf[4096];
-    for (;;) {
-        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n > 0) {
-            continue;
-        }
-        if (n == 0) {
-            return 1;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        return errno != EAGAIN && errno != EWOULDBLOCK;
-    }
+    return PROTOS[pi].peer;
 }
 
 /* NNG sends one message: what the pipe's send path does with a peer that may
@@ -338,7 +279,7 @@ static void nng_side_send(size_t pi, size_t body, nng_ctx *ctx, int *have_ctx)
         }
         *have_ctx = 1;
         nng_aio_set_msg(G.aio, m);
-        nng_aio_set_timeout(G.aio, NNG_FUZZ_BOUND_MS);
+        nng_aio_set_timeout(G.aio, SPW_REF_BOUND_MS);
         nng_ctx_send(*ctx, G.aio);
         nng_aio_wait(G.aio);
         if (nng_aio_result(G.aio) != 0) {
@@ -351,102 +292,19 @@ static void nng_side_send(size_t pi, size_t body, nng_ctx *ctx, int *have_ctx)
     }
 }
 
-/* Write all of s[0..len) in chunks of `cut` bytes (0: as much as fits),
- * draining NNG's answers in between so neither side blocks. Stops early if
- * NNG has closed the connection. */
-static void write_stream(int fd, size_t pi, const uint8_t *s, size_t len, size_t cut)
-{
-    size_t off = 0;
-    while (off < len) {
-        size_t n = len - off;
-        if (cut > 0 && n > cut) {
-            n = cut;
-        }
-        ssize_t w = send(fd, s + off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w > 0) {
-            off += (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            /* NNG is not reading: it waits for the application or is busy.
-             * Drain both ways, then wait for room. */
-            drain_nng(pi);
-            if (drain_fd(fd)) {
-                return;
-            }
-            poll_both(fd, POLLOUT, pi, 1000);
-            continue;
-        }
-        return; /* EPIPE / ECONNRESET: NNG dropped the connection */
-    }
-}
-
-static int connect_to(uint16_t port)
-{
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        nng_fuzz_die("socket", 0);
-    }
-    int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    while (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        if (errno != EINTR) {
-            nng_fuzz_die("connect to NNG's listener", 0);
-        }
-    }
-    return fd;
-}
-
-/* Read exactly NNG's 8 header bytes, within the bound. */
-static void read_nng_header(int fd, uint16_t self)
-{
-    uint8_t h[8];
-    size_t got = 0;
-    int64_t deadline = now_ms() + NNG_FUZZ_BOUND_MS;
-    while (got < sizeof h) {
-        struct pollfd p = {fd, POLLIN, 0};
-        int64_t left = deadline - now_ms();
-        SPW_FUZZ_CHECK(left > 0); /* NNG accepted nothing or sent no header */
-        if (poll(&p, 1, (int)left) <= 0) {
-            continue;
-        }
-        ssize_t n = recv(fd, h + got, sizeof h - got, 0);
-        SPW_FUZZ_CHECK(n > 0 || (n < 0 && errno == EINTR));
-        if (n > 0) {
-            got += (size_t)n;
-        }
-    }
-    const uint8_t want[8] = {0, 'S', 'P', 0, (uint8_t)(self >> 8), (uint8_t)self, 0, 0};
-    SPW_FUZZ_CHECK(memcmp(h, want, sizeof want) == 0);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 3) {
+    spw_ref_input in;
+    if (!spw_ref_input_parse(data, size, NPROTOS, peer_of, &in)) {
         return 0;
     }
     if (!G.ready) {
         setup();
     }
-    const size_t pi = data[0] % NPROTOS;
-    const int limit_k = (data[1] & 3) == 3 ? 0 : (data[1] & 3);
-    const int nng_sends = (data[1] >> 2) & 1;
-    const int end = ((data[1] >> 3) & 3) == 3 ? 0 : ((data[1] >> 3) & 3);
-    const size_t cut = data[2];
-    const uint8_t *s = data + 3;
-    const size_t len = size - 3;
+    const size_t pi = in.proto;
+    const int limit_k = in.limit_k;
     const nng_fuzz_proto *pr = &PROTOS[pi];
-
-    const uint8_t valid[8] = {0, 'S', 'P', 0, (uint8_t)(pr->peer >> 8), (uint8_t)pr->peer, 0, 0};
-    const int hs_valid = len >= 8 && memcmp(s, valid, 8) == 0;
+    const spw_ref_impl impl = {drain_nng, (void *)(uintptr_t)pi, G.recvfd[pi]};
 
     /* After a connection that never became a pipe (a failed SP handshake),
      * NNG's listener stops accepting for 100 ms (listener.c, "cool down"):
@@ -461,91 +319,46 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         G.cooling[pi][limit_k] = 0;
     }
 
-    fdset before, after;
-    fd_snapshot(&before);
+    spw_ref_fds before;
+    spw_ref_fds_snapshot(&before);
     uint64_t added0 = atomic_load(&g_added);
     uint64_t events0 = atomic_load(&g_events);
-    drain_nng(pi);
+    drain_nng(impl.ctx);
 
-    int fd = connect_to(G.port[pi][limit_k]);
-    read_nng_header(fd, pr->self);
+    int fd = spw_ref_connect_loopback(G.port[pi][limit_k]);
+    spw_ref_read_header(fd, pr->self);
     if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
         nng_fuzz_die("O_NONBLOCK", 0);
     }
 
     nng_ctx ctx;
     int have_ctx = 0;
-    if (nng_sends && pr->can_send && hs_valid) {
+    if (in.impl_sends && pr->can_send && in.hs_valid) {
         /* Header first, then wait for the pipe so the send has somewhere to
          * go; the rest of the stream follows while NNG may be sending. */
-        write_stream(fd, pi, s, 8, cut);
-        int64_t deadline = now_ms() + NNG_FUZZ_BOUND_MS;
+        spw_ref_write(fd, &impl, in.stream, 8, in.cut);
+        int64_t deadline = spw_ref_now_ms() + SPW_REF_BOUND_MS;
         unsigned spins = 0;
         while (atomic_load(&g_added) == added0) {
-            SPW_FUZZ_CHECK(now_ms() < deadline); /* a valid header got no pipe */
-            backoff(&spins);
+            SPW_FUZZ_CHECK(spw_ref_now_ms() < deadline); /* a valid header got no pipe */
+            spw_ref_backoff(&spins);
         }
-        nng_side_send(pi, cut, &ctx, &have_ctx);
-        write_stream(fd, pi, s + 8, len - 8, cut);
+        nng_side_send(pi, in.cut, &ctx, &have_ctx);
+        spw_ref_write(fd, &impl, in.stream + 8, in.len - 8, in.cut);
     } else {
-        write_stream(fd, pi, s, len, cut);
+        spw_ref_write(fd, &impl, in.stream, in.len, in.cut);
     }
+    spw_ref_finish(fd, &impl, in.end);
 
-    if (end == 1) {
-        close(fd);
-    } else if (end == 2) {
-        struct linger lg = {1, 0};
-        (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        close(fd);
-    } else {
-        (void)shutdown(fd, SHUT_WR);
-        /* NNG has every byte and the EOF: it must close its end. */
-        int64_t deadline = now_ms() + NNG_FUZZ_BOUND_MS;
-        while (!drain_fd(fd)) {
-            int64_t left = deadline - now_ms();
-            SPW_FUZZ_CHECK(left > 0); /* NNG kept the connection open after EOF */
-            drain_nng(pi);
-            poll_both(fd, POLLIN, pi, left < 1000 ? (int)left : 1000);
-        }
-        close(fd);
-    }
-
-    /* NNG must drop the pipe and its fd: wait until every pipe added has
-     * been removed and the fd table is what it was before the input. */
-    int64_t deadline = now_ms() + NNG_FUZZ_BOUND_MS;
-    unsigned spins = 0;
-    for (;;) {
-        drain_nng(pi);
-        fd_snapshot(&after);
-        /* Only fds that appeared count: a listener replaced above may close
-         * its old fd a little later, on NNG's threads. */
-        int same = 1;
-        for (int i = 0; i < NNG_FUZZ_FD_PROBE; i++) {
-            same &= !(after.open[i] && !before.open[i]);
-        }
-        if (same && live_pipes() == 0) {
-            break;
-        }
-        if (now_ms() >= deadline) {
-            for (int i = 0; i < NNG_FUZZ_FD_PROBE; i++) {
-                if (after.open[i] && !before.open[i]) {
-                    char path[64], what[128] = "?";
-                    snprintf(path, sizeof path, "/proc/self/fd/%d", i);
-                    ssize_t n = readlink(path, what, sizeof what - 1);
-                    what[n > 0 ? n : 1] = '\0';
-                    fprintf(stderr, "fuzz_nng: fd %d leaked (still open: %s)\n", i, what);
-                }
-            }
-            fprintf(stderr, "fuzz_nng: %zu pipe(s) still live; input: %s, mode 0x%02x, cut %u, %zu stream bytes\n",
-                    live_pipes(), pr->name, data[1], data[2], len);
-            spw_fuzz_fail(__FILE__, __LINE__, "NNG kept a pipe or an fd after the connection ended");
-        }
-        backoff(&spins);
-    }
+    /* NNG must drop the pipe and its fd. */
+    char what[160];
+    snprintf(what, sizeof what, "NNG %s, mode 0x%02x, cut %u, %zu stream bytes", pr->name, data[1],
+             data[2], in.len);
+    spw_ref_wait_clean(&before, &impl, live_pipes_cb, NULL, what);
     if (have_ctx) {
         nng_ctx_close(ctx);
     }
     G.cooling[pi][limit_k] = atomic_load(&g_events) == events0;
-    drain_nng(pi);
+    drain_nng(impl.ctx);
     return 0;
 }
