@@ -173,7 +173,6 @@ static void nng_fuzz_die(const char *what, int rv)
 /* One listener on 127.0.0.1, ephemeral port, receive limit k. */
 static void start_listener(size_t i, int k)
 {
-    static const size_t limits[NNG_FUZZ_NLIMITS] = {0, 1u << 20, SPW_REF_SMALL_LIMIT};
     nng_listener l;
     nng_sockaddr sa;
     int rv;
@@ -181,7 +180,7 @@ static void start_listener(size_t i, int k)
         nng_fuzz_die("listener_create", rv);
     }
     /* k == 0 leaves NNG's default (no limit). */
-    if (k > 0 && (rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, limits[k])) != 0) {
+    if (k > 0 && (rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, (size_t)spw_ref_limit_bytes(k))) != 0) {
         nng_fuzz_die("RECVMAXSZ", rv);
     }
     if ((rv = nng_listener_start(l, 0)) != 0) {
@@ -305,6 +304,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const int limit_k = in.limit_k;
     const nng_fuzz_proto *pr = &PROTOS[pi];
     const spw_ref_impl impl = {drain_nng, (void *)(uintptr_t)pi, G.recvfd[pi]};
+    spw_ref_describe(&in, pr->self);
 
     /* After a connection that never became a pipe (a failed SP handshake),
      * NNG's listener stops accepting for 100 ms (listener.c, "cool down"):

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fuzz_common.h"
+#include "spwire/proto.h"
 
 static void ref_die(const char *what)
 {
@@ -42,6 +43,28 @@ int spw_ref_input_parse(const uint8_t *data, size_t size, size_t nprotos,
     const uint8_t valid[8] = {0, 'S', 'P', 0, (uint8_t)(peer >> 8), (uint8_t)peer, 0, 0};
     in->hs_valid = in->len >= 8 && memcmp(in->stream, valid, 8) == 0;
     return 1;
+}
+
+uint64_t spw_ref_limit_bytes(int limit_k)
+{
+    return limit_k == 1 ? UINT64_C(1) << 20 : limit_k == 2 ? SPW_REF_SMALL_LIMIT : 0;
+}
+
+void spw_ref_describe(const spw_ref_input *in, uint16_t self)
+{
+    static int want = -1;
+    if (want < 0) {
+        want = getenv("SPW_REF_DESCRIBE") != NULL;
+    }
+    if (!want) {
+        return;
+    }
+    static const char *const ends[] = {"shutdown", "close", "reset"};
+    const char *name = spw_proto_name(self);
+    fprintf(stderr, "spw-ref-input: proto %s limit %llu impl-sends %d end %s cut %zu\n",
+            name != NULL ? name : "?", (unsigned long long)spw_ref_limit_bytes(in->limit_k),
+            in->impl_sends, ends[in->end], in->cut);
+    fflush(stderr);
 }
 
 int64_t spw_ref_now_ms(void)

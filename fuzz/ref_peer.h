@@ -74,6 +74,17 @@ typedef struct spw_ref_impl {
 int spw_ref_input_parse(const uint8_t *data, size_t size, size_t nprotos,
                         uint16_t (*peer_of)(size_t proto), spw_ref_input *in);
 
+/* The receive limit of limit_k in bytes (0: the implementation's default). */
+uint64_t spw_ref_limit_bytes(int limit_k);
+
+/* With SPW_REF_DESCRIBE set in the environment, print what the input asks
+ * for, one line on stderr:
+ *   spw-ref-input: proto NAME limit BYTES impl-sends 0|1 end shutdown|close|reset cut P
+ * NAME is spwire's name of the implementation's protocol (self). scripts/
+ * triage reads it to replay a finding's wire file against a packaged
+ * implementation with the same protocol and limit. */
+void spw_ref_describe(const spw_ref_input *in, uint16_t self);
+
 int64_t spw_ref_now_ms(void);
 
 /* Sleep a little, longer the longer we have waited: the usual wait is a few

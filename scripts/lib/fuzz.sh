@@ -176,3 +176,65 @@ spw_lf_options() {
         printf -- '-%s=%s\n' "$key" "$val"
     done <"$SPW_ROOT/fuzz/$t.options"
 }
+
+# spw_log_artifact_signatures LOG: "PATH<TAB>SIGNATURE" for every report in
+# a libFuzzer log that ends with the crash file it wrote ("Test unit written
+# to PATH"): the signature of a crash as the campaign saw it, which a race
+# may not repeat in a replay. Only whole reports count: libFuzzer's fork
+# mode keeps just the first line of each (scripts/fuzz restarts libFuzzer
+# instead for reference targets, so their reports are whole).
+spw_log_artifact_signatures() {
+    local log=$1 dir r p
+    dir=$(mktemp -d)
+    awk -v dir="$dir" '
+        !open && /ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|invariant violated at |runtime error: / {
+            open = 1; n++ }
+        open { print > (dir "/" n ".txt") }
+        open && /^SUMMARY: / { open = 0; close(dir "/" n ".txt") }
+        /Test unit written to / && n > 0 && !(n in done) {
+            p = $0; sub(/.*Test unit written to /, "", p); sub(/[ \t]+$/, "", p)
+            print p > (dir "/" n ".path"); close(dir "/" n ".path"); done[n] = 1 }' "$log"
+    for r in "$dir"/*.txt; do
+        [ -f "$r" ] && [ -f "${r%.txt}.path" ] || continue
+        p=$(cat "${r%.txt}.path")
+        printf '%s\t%s\n' "$p" "$(awk -f "$SPW_ROOT/scripts/lib/signature.awk" "$r")"
+    done
+    rm -rf "$dir"
+    return 0
+}
+
+# The unmodified, packaged implementation a reference target's finding is
+# replayed against (scripts/triage --reference): "PEER KIND", the reference
+# peer program of the tools build and how spw-conform reaches it (tcp: it
+# listens on {url}; fd: it takes a socketpair end). Nothing for a target
+# whose release has no packaged peer here.
+#   nng     Debian 12's libnng1 1.5.2 (the system package), spw-nng15-peer
+spw_ref_reference() {
+    case "$1" in
+        nng) echo "spw-nng15-peer tcp" ;;
+        *) return 1 ;;
+    esac
+}
+
+# A plain build of spw-conform and the reference peers in build/fuzz-tools
+# (the system compiler, no sanitizers: the packaged libraries are what is
+# judged), only spw-conform and the peer targets named. Prints the tree.
+spw_ref_tools_build() {
+    local dir="$SPW_ROOT/build/fuzz-tools" args
+    args=(-S "$SPW_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+    # The reference peers are built only with every reference present
+    # (SPW_INTEROP), NNG 1.10.1's private prefix included.
+    if [ ! -f "$SPW_ROOT/build/deps/nng110/env" ]; then
+        "$SPW_ROOT/scripts/deps/nng110" "$SPW_ROOT/build/deps/nng110" >&2 ||
+            spw_die "scripts/deps/nng110 failed"
+    fi
+    args+=(-DSPW_NNG110_PREFIX="$SPW_ROOT/build/deps/nng110")
+    if [ ! -f "$dir/CMakeCache.txt" ]; then
+        echo "configuring $dir" >&2
+        spw_quiet cmake "${args[@]}" || spw_die "cmake configure of $dir failed"
+    fi
+    echo "building $dir: spw-conform $*" >&2
+    spw_quiet cmake --build "$dir" -j "$(nproc 2>/dev/null || echo 2)" --target spw-conform "$@" ||
+        spw_die "build of $dir failed"
+    echo "$dir"
+}
