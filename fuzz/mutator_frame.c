@@ -11,6 +11,18 @@
  * keep the length true), split, merge, duplicate, delete, swap, insert,
  * splice from another input, truncate mid-frame, append a partial header.
  *
+ * Two input layouts, chosen at compile time:
+ *   default            fuzz_frame's (frame_input.h): limit selector, split
+ *                      pattern, frames
+ *   -DSPW_MUTATOR_REF  the reference targets' (ref_peer.h: fuzz_nng and the
+ *                      other in-process implementations): 3 prefix bytes
+ *                      (protocol, mode, write cut), the 8-byte SP handshake,
+ *                      frames. The handshake is kept most of the time (a
+ *                      broken one ends the connection before any frame),
+ *                      now and then a byte is changed or its protocol id is
+ *                      turned into the peer's (SP numbers a protocol and its
+ *                      peer with ids one bit apart).
+ *
  * Built two ways from this file:
  *   -DSPW_MUTATOR_LIBFUZZER  LLVMFuzzerCustomMutator, linked into the
  *                            libFuzzer build of fuzz_frame (a quarter of
@@ -29,6 +41,9 @@
 
 #include "frame_input.h"
 #include "spwire/frame.h"
+#ifdef SPW_MUTATOR_REF
+#include "ref_peer.h"
+#endif
 
 /* Largest body this mutator will materialise when resizing to a boundary. */
 #define MUT_MAX_BODY ((size_t)256 * 1024)
@@ -60,9 +75,15 @@ typedef struct mut_frame {
 } mut_frame;
 
 typedef struct mut_state {
+#ifdef SPW_MUTATOR_REF
+    uint8_t pre[SPW_REF_PREFIX]; /* protocol, mode, cut (ref_peer.h) */
+    uint8_t hs[8];               /* the handshake as written */
+    size_t hs_len;               /* < 8 only when the input ends inside it */
+#else
     uint8_t sel;        /* limit selector */
     uint8_t n;          /* split count | mode bits (frame_input.h) */
     uint8_t splits[16];
+#endif
     mut_frame frames[MUT_MAX_FRAMES];
     size_t nframes;
     uint8_t tail[8];    /* trailing partial header */
@@ -145,6 +166,27 @@ static void parse_stream(mut_state *st, const uint8_t *s, size_t len)
     }
 }
 
+#ifdef SPW_MUTATOR_REF
+static void parse_input(mut_state *st, const uint8_t *data, size_t size)
+{
+    memset(st, 0, sizeof(*st));
+    st->truncate_to = SIZE_MAX;
+    size_t np = size < SPW_REF_PREFIX ? size : SPW_REF_PREFIX;
+    memcpy(st->pre, data, np);
+    const uint8_t *s = data + np;
+    size_t len = size - np;
+    st->hs_len = len < 8 ? len : 8;
+    memcpy(st->hs, s, st->hs_len);
+    parse_stream(st, s + st->hs_len, len - st->hs_len);
+}
+
+/* The receive limit the input chose, for lengths relative to it. */
+static uint64_t input_limit(const mut_state *st)
+{
+    const int k = (st->pre[1] & 3) == 3 ? 0 : (st->pre[1] & 3);
+    return spw_ref_limit_bytes(k);
+}
+#else
 static void parse_input(mut_state *st, const uint8_t *data, size_t size)
 {
     spw_frame_input in;
@@ -157,10 +199,42 @@ static void parse_input(mut_state *st, const uint8_t *data, size_t size)
     parse_stream(st, in.stream, in.stream_len);
 }
 
+static uint64_t input_limit(const mut_state *st)
+{
+    return spw_frame_input_limit(st->sel);
+}
+#endif
+
+/* 2^k +- d for the exponents where implementations keep sizes in narrower
+ * types or add headroom before allocating (NNG adds 32: FINDINGS F8), d in
+ * -16..16; a header's worth (8) and NNG's headroom (32) below the power
+ * are drawn often. */
+static uint64_t near_power(mut_rng *r)
+{
+    static const unsigned exps[] = {8, 16, 24, 31, 32, 48, 56, 60, 63, 64};
+    unsigned k = exps[rng_below(r, sizeof exps / sizeof exps[0])];
+    uint64_t p = k == 64 ? 0 : (uint64_t)1 << k; /* 2^64 wraps to 0 */
+    switch (rng_below(r, 4)) {
+    case 0:
+        return p - SPW_FRAME_HEADER_SIZE;
+    case 1:
+        return p - 32;
+    default:
+        return p + (uint64_t)(int64_t)((int)rng_below(r, 33) - 16);
+    }
+}
+
 /* Lengths where bugs live, relative to the current limit and a frame. */
 static uint64_t boundary_length(mut_rng *r, uint64_t limit, size_t true_len)
 {
-    switch (rng_below(r, 22)) {
+    switch (rng_below(r, 26)) {
+    case 22:
+    case 23:
+        return near_power(r);
+    case 24: /* 2^64-1 down to 2^64-128: SIZE_MAX minus a small headroom */
+        return UINT64_MAX - rng_below(r, 128);
+    case 25: /* limit +- 16 */
+        return limit + (uint64_t)(int64_t)((int)rng_below(r, 33) - 16);
     case 0:
         return 0;
     case 1:
@@ -331,10 +405,29 @@ static int insert_frame(mut_state *st, size_t at, const uint8_t *body, size_t le
 
 static void mutate_once(mut_state *st, mut_rng *r, const uint8_t *other, size_t other_len)
 {
-    uint64_t limit = spw_frame_input_limit(st->sel);
+    uint64_t limit = input_limit(st);
     size_t nf = st->nframes;
     size_t i = rng_below(r, nf);
     switch (rng_below(r, 16)) {
+#ifdef SPW_MUTATOR_REF
+    case 0: /* protocol, or the handshake */
+        if (rng_below(r, 2)) {
+            st->pre[0] = (uint8_t)rng_next(r);
+        } else if (st->hs_len == 8 && rng_below(r, 2)) {
+            st->hs[5] ^= 1; /* the peer's id, or a bus (0x70) turned 0x71 */
+        } else if (st->hs_len > 0) {
+            mutate_bytes(r, st->hs, st->hs_len);
+        }
+        break;
+    case 1: { /* write cut: one write, single bytes, header-sized, any */
+        static const uint8_t cuts[] = {0, 1, 2, 3, 7, 8, 9, 16, 255};
+        st->pre[2] = rng_below(r, 3) == 0 ? (uint8_t)rng_next(r) : cuts[rng_below(r, sizeof(cuts))];
+        break;
+    }
+    case 2: /* mode: limit, the implementation sends, how we finish */
+        st->pre[1] = (uint8_t)rng_below(r, 32);
+        break;
+#else
     case 0: { /* new limit, small ones often */
         static const uint8_t picks[] = {0, 1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65,
                                         128 + 16, 128 + 32, 128 + 60, 128 + 63, 192, 193, 255};
@@ -355,6 +448,7 @@ static void mutate_once(mut_state *st, mut_rng *r, const uint8_t *other, size_t 
     case 2: /* mode: zero-copy bit, refused allocation (frame_input.h) */
         st->n = (uint8_t)((st->n & 0x0F) | (rng_below(r, 16) << 4));
         break;
+#endif
     case 3:
     case 4: /* body */
         if (nf) {
@@ -486,9 +580,14 @@ static size_t serialise(const mut_state *st, uint8_t *out, size_t max)
         }                                                                                      \
         pos += n_;                                                                             \
     } while (0)
+#ifdef SPW_MUTATOR_REF
+    PUT(st->pre, SPW_REF_PREFIX);
+    PUT(st->hs, st->hs_len);
+#else
     uint8_t pre[2] = {st->sel, st->n};
     PUT(pre, 2);
     PUT(st->splits, (size_t)(st->n & 15));
+#endif
     size_t stream_start = pos;
     for (size_t i = 0; i < st->nframes && pos < max; i++) {
         uint8_t hdr[8];

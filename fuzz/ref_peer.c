@@ -45,11 +45,6 @@ int spw_ref_input_parse(const uint8_t *data, size_t size, size_t nprotos,
     return 1;
 }
 
-uint64_t spw_ref_limit_bytes(int limit_k)
-{
-    return limit_k == 1 ? UINT64_C(1) << 20 : limit_k == 2 ? SPW_REF_SMALL_LIMIT : 0;
-}
-
 void spw_ref_describe(const spw_ref_input *in, uint16_t self)
 {
     static int want = -1;

@@ -74,8 +74,13 @@ typedef struct spw_ref_impl {
 int spw_ref_input_parse(const uint8_t *data, size_t size, size_t nprotos,
                         uint16_t (*peer_of)(size_t proto), spw_ref_input *in);
 
-/* The receive limit of limit_k in bytes (0: the implementation's default). */
-uint64_t spw_ref_limit_bytes(int limit_k);
+/* The receive limit of limit_k in bytes (0: the implementation's default).
+ * Inline: the structure-aware mutator (mutator_frame.c) needs it too and
+ * links nothing else of the harness. */
+static inline uint64_t spw_ref_limit_bytes(int limit_k)
+{
+    return limit_k == 1 ? UINT64_C(1) << 20 : limit_k == 2 ? SPW_REF_SMALL_LIMIT : 0;
+}
 
 /* With SPW_REF_DESCRIBE set in the environment, print what the input asks
  * for, one line on stderr:
