@@ -303,7 +303,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const size_t pi = in.proto;
     const int limit_k = in.limit_k;
     const nng_fuzz_proto *pr = &PROTOS[pi];
-    const spw_ref_impl impl = {drain_nng, (void *)(uintptr_t)pi, G.recvfd[pi]};
+    const spw_ref_impl impl = {drain_nng, (void *)(uintptr_t)pi, G.recvfd[pi], 1000};
     spw_ref_describe(&in, pr->self);
 
     /* After a connection that never became a pipe (a failed SP handshake),

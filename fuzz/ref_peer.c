@@ -147,6 +147,10 @@ static void impl_drain(const spw_ref_impl *impl)
 /* Wait up to ms for our fd (events ev) or for the implementation's wake fd. */
 static void poll_both(int fd, short ev, const spw_ref_impl *impl, int ms)
 {
+    const int cap = impl->poll_ms > 0 ? impl->poll_ms : 1000;
+    if (ms > cap) {
+        ms = cap;
+    }
     struct pollfd p[2] = {{fd, ev, 0}, {impl->wake_fd, POLLIN, 0}};
     (void)poll(p, impl->wake_fd >= 0 ? 2 : 1, ms);
 }

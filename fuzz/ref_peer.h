@@ -60,11 +60,14 @@ typedef struct spw_ref_input {
 /* The implementation's side of the harness: how to take what it has queued
  * for the application (drain, may be NULL) and an fd that becomes readable
  * when it has something (wake_fd, -1 none), polled with ours so the harness
- * wakes for both. */
+ * wakes for both. poll_ms bounds each wait for our fd (0: 1000): an
+ * implementation with threads of its own moves while we wait; one that runs
+ * only inside drain (spwire's) needs drain called again soon. */
 typedef struct spw_ref_impl {
     void (*drain)(void *ctx);
     void *ctx;
     int wake_fd;
+    int poll_ms;
 } spw_ref_impl;
 
 /* Decode an input; returns 0 when it is shorter than SPW_REF_PREFIX (the
