@@ -12,6 +12,16 @@ SPW_FUZZ_REF_TARGETS=(nng)
 
 spw_die() { echo "${SPW_PROG:-spwire}: $*" >&2; exit 2; }
 
+# The corpus/ (and fuzz/<x>.options, fuzz/dict/<x>.dict) directory name a
+# target's seeds live under: the harnesses with the reference targets'
+# input layout (ref_peer.h) share corpus/nng.
+spw_seed_dir() {
+    case "$1" in
+        spwlistener) echo nng ;;
+        *) echo "$1" ;;
+    esac
+}
+
 # Validate a comma-separated target list; prints one target per line.
 spw_parse_targets() {
     local list=$1 t ok u
@@ -237,4 +247,62 @@ spw_ref_tools_build() {
     spw_quiet cmake --build "$dir" -j "$(nproc 2>/dev/null || echo 2)" --target spw-conform "$@" ||
         spw_die "build of $dir failed"
     echo "$dir"
+}
+
+# libFuzzer logs -> "execs exec/s cov ft corpus". One log may hold several
+# runs one after the other (spw_lf_restart_loop): execs add up over the runs (a
+# finished run's final stat line, then the running one's last status line);
+# cov, ft and corpus are the last status line's. Several logs (parallel
+# loops): execs and exec/s add up, the rest is the largest.
+spw_lf_status() {
+    local lg
+    for lg in "$@"; do
+        [ -f "$lg" ] && awk '
+            /^#[0-9]+/ {
+                cur = $1; sub(/^#/, "", cur); sub(/:$/, "", cur)
+                for (i = 2; i <= NF; i++) {
+                    if ($i == "cov:") cov = $(i+1)
+                    if ($i == "ft:") ft = $(i+1)
+                    if ($i == "corp:") { corp = $(i+1); sub(/\/.*/, "", corp) }
+                    if ($i == "exec/s:" || $i == "exec/s") rate = $(i+1)
+                }
+            }
+            /^stat::number_of_executed_units:/ { done += $2; cur = 0 }
+            END { print done + cur, rate + 0, cov + 0, ft + 0, corp + 0 }' "$lg"
+    done | awk '{ ex += $1; rate += $2; if ($3 > cov) cov = $3; if ($4 > ft) ft = $4;
+                  if ($5 > corp) corp = $5 }
+                END { print ex + 0, rate + 0, cov + 0, ft + 0, corp + 0 }'
+}
+
+# Crash files libFuzzer left in W/artifacts.
+_spw_lf_artifacts() {
+    { find "$1/artifacts" -maxdepth 1 -type f 2>/dev/null || true; } | wc -l
+}
+
+# spw_lf_restart_loop W LOG BIN SECS [libFuzzer options...]: libFuzzer on
+# the corpus W/corpus for SECS seconds in all, crash files in W/artifacts/.
+# A reference implementation meets its known defects within seconds, and
+# libFuzzer stops at the first crash; its fork mode goes on but keeps only
+# the first line of each report (no stack: no signature, known and new look
+# alike). So for a reference target the campaign restarts libFuzzer on the
+# grown corpus after each crash until the time is used, every run's whole
+# report appended to one log. Returns non-zero only when a run failed
+# without leaving a crash file (a setup error, not a finding).
+spw_lf_restart_loop() {
+    local w=$1 log=$2 bin=$3 secs=$4 end left st run=0 had
+    shift 4
+    end=$(( $(date +%s) + secs ))
+    : >"$log"
+    while :; do
+        left=$(( end - $(date +%s) ))
+        [ "$left" -gt 0 ] || return 0
+        run=$((run + 1))
+        had=$(_spw_lf_artifacts "$w")
+        echo "==> scripts/fuzz: libFuzzer run $run, ${left}s left" >>"$log"
+        st=0
+        (cd "$w" && exec "$bin" "$@" -max_total_time="$left" -print_final_stats=1 \
+            -artifact_prefix="$w/artifacts/" "$w/corpus") >>"$log" 2>&1 || st=$?
+        [ "$st" -eq 0 ] && return 0
+        [ "$(_spw_lf_artifacts "$w")" -gt "$had" ] || return "$st"
+    done
 }
