@@ -23,7 +23,12 @@ declare -A SPW_FUZZ_REF_NOTE=(
     [nng110]="the packaged NNG 1.10.1 (Debian 13's libnng1, build/deps/nng110), over socket://"
     [nng112]="the packaged NNG 1.12.4 (Debian unstable's libnng1, build/deps/nng112), over socket://"
 )
-SPW_FUZZ_PKG_NOTE="NO coverage inside NNG (Debian's uninstrumented libnng.so): the coverage counters are the harness's only. ASan's allocator serves libnng.so's malloc/calloc/free (measured: NNG's own 4 GiB and 2^64-32 callocs are refused by ASan), so double and invalid frees, leaks (LeakSanitizer) and bad ranges passed to the libc calls ASan intercepts (memcpy, memset, ...) inside NNG are caught; NNG's own loads and stores are not instrumented: a heap overflow or use-after-free that NNG does by itself goes unseen unless it crashes"
+# What a campaign of a packaged-NNG target sees, per engine.
+SPW_FUZZ_PKG_NOTE="NO coverage inside NNG (Debian's uninstrumented libnng.so): the coverage counters are the harness's only"
+declare -A SPW_FUZZ_PKG_SAN_NOTE=(
+    [libfuzzer]="ASan's allocator serves libnng.so's malloc/calloc/free (measured: NNG's own 4 GiB and 2^64-32 callocs are refused by ASan, LeakSanitizer reports a block NNG allocated and dropped), so leaks, double and invalid frees and bad ranges passed to the libc calls ASan intercepts (memcpy, memset, ...) inside NNG are caught; NNG's own loads and stores are not instrumented: a use-after-free or overflow NNG does by itself goes unseen (measured: F9 in 1.10.1/1.12.4 never crashes under ASan, whose allocator keeps freed blocks mapped)"
+    [afl]="no sanitizer: NNG's heap is glibc's, so a use-after-free inside NNG shows only if it crashes (F9 in 1.10.1/1.12.4 does, as SIGSEGV, in a replay build without ASan)"
+)
 # The seeds, dictionary (fuzz/dict/) and options (fuzz/*.options) a target
 # uses: its own, except where this map names another target's (the packaged
 # NNG targets share fuzz_nng's input layout, so corpus/nng, nng.dict and

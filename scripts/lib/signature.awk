@@ -76,7 +76,10 @@ function pkg_frame(name) { if (!pdone && np < n) pk[++np] = name }
     if (nf < n) { f[++nf] = fn }
     next
 }
-instack && !/^[ \t]*#[0-9]+/ { if (nf > 0) done = 1; if (np > 0) pdone = 1; instack = 0 }
+# The end of a stack: the first with frames of ours ends the search; so does
+# one with a packaged libnng's frames (the crash is in NNG: the next stacks,
+# "thread created by" and the like, would name the harness instead).
+instack && !/^[ \t]*#[0-9]+/ { if (nf > 0 || np > 0) done = 1; if (np > 0) pdone = 1; instack = 0 }
 END {
     if (kind == "") kind = "crash"
     s = kind " |"
