@@ -20,14 +20,14 @@
  * no network. The wire bytes are those of the TCP transport.
  *
  * Long-lived state (created on the first input, never torn down): one NNG
- * socket per protocol, each with three listeners (127.0.0.1 ephemeral ports,
- * or socket://), one per receive limit, and pipe notifications counting pipes added
- * and removed. Everything per input is closed before the input returns.
+ * socket per protocol, each with three listeners (127.0.0.1 ephemeral
+ * ports, or socket://), one per receive limit, and pipe notifications
+ * counting pipes added and removed. Everything per input is closed before the input returns.
  *
  * Input layout: fuzz/ref_peer.h (shared by every reference target).
  *
- * Per input: connect (or hand NNG its end of a socketpair), read NNG's 8-byte header (so NNG has accepted the
- * connection before we go on), write the stream in the chosen cuts while
+ * Per input: connect (or hand NNG its end of a socketpair), read NNG's
+ * 8-byte header (so NNG has accepted the connection before we go on), write the stream in the chosen cuts while
  * draining what NNG answers, finish as chosen, then wait until NNG has closed
  * its end of the connection and every pipe added has been removed.
  *
@@ -271,8 +271,8 @@ static void setup(void)
 /* Is a message waiting for the application? Asked of NNG_OPT_RECVFD before
  * receiving because NNG 1.10.1 and 1.12.4 surveyor0's nng_recvmsg with
  * NNG_FLAG_NONBLOCK, while a survey is out, blocks for the whole survey time
- * (1 s by default) before it returns NNG_EAGAIN (measured; 1.5.2 returns at
- * once): every input where NNG sends a survey would cost a second. */
+ * (1 s by default) before it returns NNG_EAGAIN (FINDINGS F11; 1.5.2 returns
+ * at once): every input where NNG sends a survey would cost a second. */
 static int nng_has_msg(size_t pi)
 {
     if (G.recvfd[pi] < 0) {
