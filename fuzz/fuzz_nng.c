@@ -22,14 +22,16 @@
  * Long-lived state (created on the first input, never torn down): one NNG
  * socket per protocol, each with three listeners (127.0.0.1 ephemeral
  * ports, or socket://), one per receive limit, and pipe notifications
- * counting pipes added and removed. Everything per input is closed before the input returns.
+ * counting pipes added and removed. Everything per input is closed before
+ * the input returns.
  *
  * Input layout: fuzz/ref_peer.h (shared by every reference target).
  *
  * Per input: connect (or hand NNG its end of a socketpair), read NNG's
- * 8-byte header (so NNG has accepted the connection before we go on), write the stream in the chosen cuts while
- * draining what NNG answers, finish as chosen, then wait until NNG has closed
- * its end of the connection and every pipe added has been removed.
+ * 8-byte header (so NNG has accepted the connection before we go on), write
+ * the stream in the chosen cuts while draining what NNG answers, finish as
+ * chosen, then wait until NNG has closed its end of the connection and every
+ * pipe added has been removed.
  *
  * Checks (abort = a finding): the 8 bytes NNG sends first are exactly its
  * header; NNG closes the connection after EOF or reset within
