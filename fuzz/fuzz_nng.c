@@ -1,23 +1,37 @@
-/* fuzz_nng — NNG itself, in-process: one whole SP-over-TCP connection per
- * input against long-lived NNG sockets.
+/* fuzz_nng — NNG itself, in-process: one whole SP connection per input
+ * against long-lived NNG sockets.
  *
+ * Two builds of this one source:
+ *
+ * fuzz_nng (default): TCP.
  * Built against the NNG 1.5.2 static library that scripts/deps/src-libs
  * compiles from Debian 12's source package with the campaign's compiler and
  * flags, so coverage and the sanitizers reach inside NNG (its TCP transport,
  * message code and protocols). NNG 1.5.2 has no socket:// transport: the
  * harness connects to NNG's own listener over loopback TCP.
  *
+ * fuzz_nng110, fuzz_nng112 (-DSPW_NNG_FUZZ_SOCKET): socket://. Built against
+ * the packaged NNG 1.10.1 / 1.12.4 (scripts/deps/nng110, nng112: Debian's
+ * uninstrumented libnng.so, run with the suite's own loader), so coverage
+ * counters are the harness's only and the sanitizers see NNG only through
+ * what they intercept (ASan's malloc replaces the one libnng.so calls). Per
+ * protocol and receive limit one listener on "socket://"; per input a
+ * socketpair whose one end is given to it with NNG_OPT_SOCKET_FD: no ports,
+ * no network. The wire bytes are those of the TCP transport.
+ *
  * Long-lived state (created on the first input, never torn down): one NNG
- * socket per protocol, each with three listeners on 127.0.0.1 ephemeral
- * ports, one per receive limit, and pipe notifications counting pipes added
- * and removed. Everything per input is closed before the input returns.
+ * socket per protocol, each with three listeners (127.0.0.1 ephemeral
+ * ports, or socket://), one per receive limit, and pipe notifications
+ * counting pipes added and removed. Everything per input is closed before
+ * the input returns.
  *
  * Input layout: fuzz/ref_peer.h (shared by every reference target).
  *
- * Per input: connect, read NNG's 8-byte header (so NNG has accepted the
- * connection before we go on), write the stream in the chosen cuts while
- * draining what NNG answers, finish as chosen, then wait until NNG has closed
- * its end of the connection and every pipe added has been removed.
+ * Per input: connect (or hand NNG its end of a socketpair), read NNG's
+ * 8-byte header (so NNG has accepted the connection before we go on), write
+ * the stream in the chosen cuts while draining what NNG answers, finish as
+ * chosen, then wait until NNG has closed its end of the connection and every
+ * pipe added has been removed.
  *
  * Checks (abort = a finding): the 8 bytes NNG sends first are exactly its
  * header; NNG closes the connection after EOF or reset within
@@ -36,7 +50,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -103,9 +119,11 @@ static const nng_fuzz_proto PROTOS[] = {
 static struct {
     int ready;
     nng_socket sock[NPROTOS];
-    uint16_t port[NPROTOS][NNG_FUZZ_NLIMITS];
     nng_listener listener[NPROTOS][NNG_FUZZ_NLIMITS];
+#ifndef SPW_NNG_FUZZ_SOCKET
+    uint16_t port[NPROTOS][NNG_FUZZ_NLIMITS];
     uint8_t cooling[NPROTOS][NNG_FUZZ_NLIMITS];
+#endif
     int recvfd[NPROTOS]; /* NNG_OPT_RECVFD: readable when a message waits; -1 none */
     nng_aio *aio;
 } G;
@@ -170,13 +188,18 @@ static void nng_fuzz_die(const char *what, int rv)
     abort();
 }
 
-/* One listener on 127.0.0.1, ephemeral port, receive limit k. */
+#ifdef SPW_NNG_FUZZ_SOCKET
+#define NNG_FUZZ_URL "socket://"
+#else
+#define NNG_FUZZ_URL "tcp://127.0.0.1:0"
+#endif
+
+/* One listener (127.0.0.1 ephemeral port, or socket://), receive limit k. */
 static void start_listener(size_t i, int k)
 {
     nng_listener l;
-    nng_sockaddr sa;
     int rv;
-    if ((rv = nng_listener_create(&l, G.sock[i], "tcp://127.0.0.1:0")) != 0) {
+    if ((rv = nng_listener_create(&l, G.sock[i], NNG_FUZZ_URL)) != 0) {
         nng_fuzz_die("listener_create", rv);
     }
     /* k == 0 leaves NNG's default (no limit). */
@@ -186,16 +209,29 @@ static void start_listener(size_t i, int k)
     if ((rv = nng_listener_start(l, 0)) != 0) {
         nng_fuzz_die("listener_start", rv);
     }
+    G.listener[i][k] = l;
+#ifndef SPW_NNG_FUZZ_SOCKET
+    nng_sockaddr sa;
     if ((rv = nng_listener_get_addr(l, NNG_OPT_LOCADDR, &sa)) != 0) {
         nng_fuzz_die("LOCADDR", rv);
     }
-    G.listener[i][k] = l;
     G.port[i][k] = ntohs(sa.s_in.sa_port);
+#endif
 }
 
 static void setup(void)
 {
     int rv;
+#ifdef SPW_NNG_FUZZ_SOCKET
+    /* NNG over socket:// writes without MSG_NOSIGNAL: a peer that goes away
+     * while NNG sends kills the process by SIGPIPE (FINDINGS F6, known), as it
+     * would kill any application that does not ignore the signal. Ignored
+     * here like such an application must, so the campaign goes on to other
+     * defects; the harness's own writes use MSG_NOSIGNAL. */
+    (void)signal(SIGPIPE, SIG_IGN);
+    /* Which library the loader found, once per process, for the logs. */
+    fprintf(stderr, "fuzz_nng: NNG %s (packaged, uninstrumented) over socket://\n", nng_version());
+#endif
     for (size_t i = 0; i < NPROTOS; i++) {
         nng_socket *s = &G.sock[i];
         if ((rv = PROTOS[i].open(s)) != 0) {
@@ -233,6 +269,20 @@ static void setup(void)
     G.ready = 1;
 }
 
+/* Is a message waiting for the application? Asked of NNG_OPT_RECVFD before
+ * receiving because NNG 1.10.1 and 1.12.4 surveyor0's nng_recvmsg with
+ * NNG_FLAG_NONBLOCK, while a survey is out, blocks for the whole survey time
+ * (1 s by default) before it returns NNG_EAGAIN (FINDINGS F11; 1.5.2 returns
+ * at once): every input where NNG sends a survey would cost a second. */
+static int nng_has_msg(size_t pi)
+{
+    if (G.recvfd[pi] < 0) {
+        return 1; /* no fd to ask: try the receive */
+    }
+    struct pollfd p = {G.recvfd[pi], POLLIN, 0};
+    return poll(&p, 1, 0) > 0;
+}
+
 /* Take every message NNG has queued for the application. ctx: the protocol's
  * index, as spw_ref_impl passes it. */
 static void drain_nng(void *ctx)
@@ -242,7 +292,7 @@ static void drain_nng(void *ctx)
         return;
     }
     nng_msg *m;
-    while (nng_recvmsg(G.sock[pi], &m, NNG_FLAG_NONBLOCK) == 0) {
+    while (nng_has_msg(pi) && nng_recvmsg(G.sock[pi], &m, NNG_FLAG_NONBLOCK) == 0) {
         nng_msg_free(m);
     }
 }
@@ -306,10 +356,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const spw_ref_impl impl = {drain_nng, (void *)(uintptr_t)pi, G.recvfd[pi], 1000};
     spw_ref_describe(&in, pr->self);
 
+#ifndef SPW_NNG_FUZZ_SOCKET
     /* After a connection that never became a pipe (a failed SP handshake),
      * NNG's listener stops accepting for 100 ms (listener.c, "cool down"):
      * the next input on it would wait that long. A fresh listener costs far
-     * less; it replaces the old one before the fd table is recorded. */
+     * less; it replaces the old one before the fd table is recorded.
+     * socket:// (1.10.1, 1.12.4) has no such pause, measured: 20 bad
+     * headers each followed by a valid one whose pipe NNG must add before
+     * it sends run in 20-60 ms all told, so no listener is replaced there. */
     if (G.cooling[pi][limit_k]) {
         int rv = nng_listener_close(G.listener[pi][limit_k]);
         if (rv != 0) {
@@ -318,14 +372,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         start_listener(pi, limit_k);
         G.cooling[pi][limit_k] = 0;
     }
+#endif
 
     spw_ref_fds before;
     spw_ref_fds_snapshot(&before);
     uint64_t added0 = atomic_load(&g_added);
+#ifndef SPW_NNG_FUZZ_SOCKET
     uint64_t events0 = atomic_load(&g_events);
+#endif
     drain_nng(impl.ctx);
 
+#ifdef SPW_NNG_FUZZ_SOCKET
+    int theirs;
+    int fd = spw_ref_socketpair(&theirs);
+    /* NNG owns `theirs` from here: it closes it with the pipe. */
+    int srv = nng_listener_set_int(G.listener[pi][limit_k], NNG_OPT_SOCKET_FD, theirs);
+    if (srv != 0) {
+        nng_fuzz_die("NNG_OPT_SOCKET_FD", srv);
+    }
+#else
     int fd = spw_ref_connect_loopback(G.port[pi][limit_k]);
+#endif
     spw_ref_read_header(fd, pr->self);
     if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
         nng_fuzz_die("O_NONBLOCK", 0);
@@ -358,7 +425,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (have_ctx) {
         nng_ctx_close(ctx);
     }
+#ifndef SPW_NNG_FUZZ_SOCKET
     G.cooling[pi][limit_k] = atomic_load(&g_events) == events0;
+#endif
     drain_nng(impl.ctx);
     return 0;
 }

@@ -106,6 +106,16 @@ int spw_ref_connect_loopback(uint16_t port)
     return fd;
 }
 
+int spw_ref_socketpair(int *theirs)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        ref_die("socketpair");
+    }
+    *theirs = sv[1];
+    return sv[0];
+}
+
 void spw_ref_read_header(int fd, uint16_t self)
 {
     uint8_t h[8];

@@ -1,6 +1,6 @@
 /* ref_peer — the harness's end of one connection to a reference SP
  * implementation that runs in the fuzzer's own process (fuzz_nng,
- * fuzz_nanomsg): the input layout they share, writing a stream in cuts while
+ * fuzz_nanomsg, fuzz_nng110/112): the input layout they share, writing a stream in cuts while
  * the implementation is kept draining, finishing the connection, and the
  * checks that nothing outlives an input.
  *
@@ -103,6 +103,13 @@ void spw_ref_backoff(unsigned *spins);
  * the connect fails (the implementation's listener is gone: a harness bug or
  * a defect, never an input's doing). */
 int spw_ref_connect_loopback(uint16_t port);
+
+/* A connected AF_UNIX stream pair (close-on-exec, blocking): returns the
+ * harness's end and stores in *theirs the end to hand to the implementation
+ * (NNG's socket:// listener, NNG_OPT_SOCKET_FD). Aborts when the pair cannot
+ * be made (out of fds: a leak, never an input's doing). On this pair the
+ * SPW_REF_END_RESET finish is an ordinary close: AF_UNIX has no reset. */
+int spw_ref_socketpair(int *theirs);
 
 /* Read exactly the 8 bytes the implementation sends first, within the bound,
  * and check they are its SP header for protocol self. */

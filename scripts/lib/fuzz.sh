@@ -4,23 +4,54 @@
 
 SPW_FUZZ_ALL_TARGETS=(handshake frame roundtrip session proto_header)
 # Targets aimed at a reference implementation, run only when named
-# (--targets nng): they need that implementation built from source first
-# (scripts/deps/src-libs), and they find its known defects within seconds.
-#   nng  NNG 1.5.2 from Debian 12's source package, instrumented like the
-#        engine build: coverage and sanitizers reach inside NNG
-SPW_FUZZ_REF_TARGETS=(nng)
+# (--targets nng,nng110,nng112): they need that implementation fetched or
+# built first (spw_fuzz_build does it), and they find its known defects
+# within seconds. All three are fuzz/fuzz_nng.c, with the same input layout.
+#   nng     NNG 1.5.2 from Debian 12's source package (scripts/deps/src-libs),
+#           instrumented like the engine build: coverage and sanitizers reach
+#           inside NNG; loopback TCP
+#   nng110  the packaged NNG 1.10.1 (Debian 13, scripts/deps/nng110), over
+#   nng112  / 1.12.4 (Debian unstable, scripts/deps/nng112) over socket://:
+#           uninstrumented, no coverage inside NNG (SPW_FUZZ_REF_NOTE says
+#           what the sanitizers see)
+SPW_FUZZ_REF_TARGETS=(nng nng110 nng112)
+# Those of them run against a packaged, uninstrumented NNG (scripts/deps/<t>).
+SPW_FUZZ_PKG_TARGETS=(nng110 nng112)
+# What the summary says of each reference target.
+declare -A SPW_FUZZ_REF_NOTE=(
+    [nng]="NNG 1.5.2 built from source (Debian 12's nng 1.5.2-2), instrumented: coverage is of NNG's own code, crashes are NNG's"
+    [nng110]="the packaged NNG 1.10.1 (Debian 13's libnng1, build/deps/nng110), over socket://"
+    [nng112]="the packaged NNG 1.12.4 (Debian unstable's libnng1, build/deps/nng112), over socket://"
+)
+# What a campaign of a packaged-NNG target sees, per engine.
+SPW_FUZZ_PKG_NOTE="NO coverage inside NNG (Debian's uninstrumented libnng.so): the coverage counters are the harness's only"
+declare -A SPW_FUZZ_PKG_SAN_NOTE=(
+    [libfuzzer]="ASan's allocator serves libnng.so's malloc/calloc/free (measured: NNG's own 4 GiB and 2^64-32 callocs are refused by ASan, LeakSanitizer reports a block NNG allocated and dropped), so leaks, double and invalid frees and bad ranges passed to the libc calls ASan intercepts (memcpy, memset, ...) inside NNG are caught; NNG's own loads and stores are not instrumented: a use-after-free or overflow NNG does by itself goes unseen (measured: F9 in 1.10.1/1.12.4 never crashes under ASan, whose allocator keeps freed blocks mapped)"
+    [afl]="no sanitizer: NNG's heap is glibc's, so a use-after-free inside NNG shows only if it crashes (F9 in 1.10.1/1.12.4 does, as SIGSEGV, in a replay build without ASan)"
+)
+# The seeds, dictionary (fuzz/dict/) and options (fuzz/*.options) a target
+# uses: its own, except where this map names another target's (the packaged
+# NNG targets share fuzz_nng's input layout, so corpus/nng, nng.dict and
+# nng.options serve them).
+declare -A SPW_FUZZ_SEEDS_OF=([nng110]=nng [nng112]=nng [spwlistener]=nng)
+spw_fuzz_seeds_of() { echo "${SPW_FUZZ_SEEDS_OF[$1]:-$1}"; }
+
+# Is T a reference target against a packaged NNG?
+spw_is_pkg_target() {
+    local u
+    for u in "${SPW_FUZZ_PKG_TARGETS[@]}"; do [ "$1" = "$u" ] && return 0; done
+    return 1
+}
+
+# Is T a reference target?
+spw_is_ref_target() {
+    local u
+    for u in "${SPW_FUZZ_REF_TARGETS[@]}"; do [ "$1" = "$u" ] && return 0; done
+    return 1
+}
 
 spw_die() { echo "${SPW_PROG:-spwire}: $*" >&2; exit 2; }
 
-# The corpus/ (and fuzz/<x>.options, fuzz/dict/<x>.dict) directory name a
-# target's seeds live under: the harnesses with the reference targets'
-# input layout (ref_peer.h) share corpus/nng.
-spw_seed_dir() {
-    case "$1" in
-        spwlistener) echo nng ;;
-        *) echo "$1" ;;
-    esac
-}
 
 # Validate a comma-separated target list; prints one target per line.
 spw_parse_targets() {
@@ -46,13 +77,27 @@ spw_quiet() {
     rm -f "$log"
 }
 
-# spw_fuzz_want_nng TARGET...: when one of them is nng, make the next
-# spw_fuzz_build build NNG 1.5.2 from source for its flavour(s) and the
-# fuzz_nng target with it.
+# spw_fuzz_want_nng TARGET...: for each reference target among them, make
+# the next spw_fuzz_build get its implementation: nng builds NNG 1.5.2 from
+# source for the engine's flavour(s); nng110 / nng112 fetch the packaged
+# release into build/deps/<target> (scripts/deps/<target>).
 spw_fuzz_want_nng() {
     local t
-    for t in "$@"; do [ "$t" = nng ] && SPW_FUZZ_WITH_NNG=1; done
+    for t in "$@"; do
+        case "$t" in
+            nng) SPW_FUZZ_WITH_NNG=1 ;;
+        esac
+        spw_is_pkg_target "$t" && SPW_FUZZ_WITH_PKG="${SPW_FUZZ_WITH_PKG:-} $t"
+    done
     return 0
+}
+
+# The packaged NNG of a target (nng110, nng112) in build/deps/<target>;
+# prints the -D option for the fuzz build.
+_spw_fuzz_nng_pkg() {
+    local t=$1 prefix="$SPW_ROOT/build/deps/$1"
+    "$SPW_ROOT/scripts/deps/$t" "$prefix" >&2 || spw_die "scripts/deps/$t $prefix failed"
+    echo "-DSPW_${t^^}_PREFIX=$prefix"
 }
 
 # NNG 1.5.2 from source, the flavours an engine build links (see
@@ -90,17 +135,23 @@ spw_fuzz_build() {
                           "-DCMAKE_SHARED_LINKER_FLAGS=-fprofile-instr-generate") ;;
         *) spw_die "unknown build '$engine'" ;;
     esac
-    local nng=""
+    local refs=() d t
     if [ "${SPW_FUZZ_WITH_NNG:-0}" = 1 ]; then
-        nng=$(_spw_fuzz_nng_libs "$engine") || exit 2
-        args+=("$nng")
+        d=$(_spw_fuzz_nng_libs "$engine") || exit 2
+        refs+=("$d")
     fi
+    for t in ${SPW_FUZZ_WITH_PKG:-}; do
+        d=$(_spw_fuzz_nng_pkg "$t") || exit 2
+        refs+=("$d")
+    done
+    args+=("${refs[@]}")
     if [ ! -f "$dir/CMakeCache.txt" ]; then
         echo "configuring $dir" >&2
         spw_quiet cmake "${args[@]}" || spw_die "cmake configure of $dir failed"
-    elif [ -n "$nng" ]; then
-        # An existing tree learns where NNG is (a re-configure, no rebuild).
-        spw_quiet cmake -S "$SPW_ROOT" -B "$dir" "$nng" || spw_die "cmake re-configure of $dir failed"
+    elif [ ${#refs[@]} -gt 0 ]; then
+        # An existing tree learns where the references are (a re-configure,
+        # no rebuild).
+        spw_quiet cmake -S "$SPW_ROOT" -B "$dir" "${refs[@]}" || spw_die "cmake re-configure of $dir failed"
     fi
     echo "building $dir" >&2
     spw_quiet cmake --build "$dir" -j "$jobs" || spw_die "build of $dir failed"
@@ -127,12 +178,14 @@ spw_known_finding() {
 
 # spw_log_signatures LOG: the signature of every sanitizer or harness report
 # in a fuzzer's log, one per line (a report runs from its first error line
-# to its SUMMARY line; libFuzzer's fork mode copies each job's report in).
+# to its SUMMARY line; libFuzzer's fork mode copies each job's report in;
+# NNG's "panic: ..." banner, printed before it aborts, opens one too, so the
+# signature of a packaged NNG's panic can name it).
 spw_log_signatures() {
     local log=$1 dir
     dir=$(mktemp -d)
     awk -v dir="$dir" '
-        !open && /ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|invariant violated at |runtime error: / {
+        !open && /ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|invariant violated at |runtime error: |^panic: / {
             open = 1; n++ }
         open { print > (dir "/" n ".txt") }
         open && /^SUMMARY: / { open = 0; close(dir "/" n ".txt") }' "$log"
@@ -174,9 +227,11 @@ spw_corpus_add() {
     echo "$h"
 }
 
-# Read [libfuzzer] key = value lines of fuzz/<t>.options as -key=value flags.
+# Read [libfuzzer] key = value lines of fuzz/<t>.options as -key=value flags
+# (<t> as spw_fuzz_seeds_of maps it).
 spw_lf_options() {
-    local t=$1 key val
+    local t key val
+    t=$(spw_fuzz_seeds_of "$1")
     [ -f "$SPW_ROOT/fuzz/$t.options" ] || return 0
     while IFS='=' read -r key val; do
         key=$(echo "$key" | tr -d ' ')
@@ -219,9 +274,13 @@ spw_log_artifact_signatures() {
 # listens on {url}; fd: it takes a socketpair end). Nothing for a target
 # whose release has no packaged peer here.
 #   nng     Debian 12's libnng1 1.5.2 (the system package), spw-nng15-peer
+#   nng110  Debian 13's NNG 1.10.1 (scripts/deps/nng110), spw-nng110-peer
+#   nng112  Debian sid's NNG 1.12.4 (scripts/deps/nng112), spw-nng112-peer
 spw_ref_reference() {
     case "$1" in
         nng) echo "spw-nng15-peer tcp" ;;
+        nng110) echo "spw-nng110-peer fd" ;;
+        nng112) echo "spw-nng112-peer fd" ;;
         *) return 1 ;;
     esac
 }
@@ -239,10 +298,14 @@ spw_ref_tools_build() {
             spw_die "scripts/deps/nng110 failed"
     fi
     args+=(-DSPW_NNG110_PREFIX="$SPW_ROOT/build/deps/nng110")
-    if [ ! -f "$dir/CMakeCache.txt" ]; then
-        echo "configuring $dir" >&2
-        spw_quiet cmake "${args[@]}" || spw_die "cmake configure of $dir failed"
+    # NNG 1.12.4's peer is optional: built when its prefix is there.
+    if [ ! -f "$SPW_ROOT/build/deps/nng112/env" ] && [ "${1:-}" = spw-nng112-peer ]; then
+        "$SPW_ROOT/scripts/deps/nng112" "$SPW_ROOT/build/deps/nng112" >&2 ||
+            spw_die "scripts/deps/nng112 failed"
     fi
+    [ -f "$SPW_ROOT/build/deps/nng112/env" ] && args+=(-DSPW_NNG112_PREFIX="$SPW_ROOT/build/deps/nng112")
+    echo "configuring $dir" >&2
+    spw_quiet cmake "${args[@]}" || spw_die "cmake configure of $dir failed"
     echo "building $dir: spw-conform $*" >&2
     spw_quiet cmake --build "$dir" -j "$(nproc 2>/dev/null || echo 2)" --target spw-conform "$@" ||
         spw_die "build of $dir failed"

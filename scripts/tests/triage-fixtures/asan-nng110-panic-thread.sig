@@ -1,0 +1,1 @@
+abort | panic(chunk_append failed)
