@@ -269,18 +269,19 @@ spw_log_artifact_signatures() {
 }
 
 # The unmodified, packaged implementation a reference target's finding is
-# replayed against (scripts/triage --reference): "PEER KIND", the reference
-# peer program of the tools build and how spw-conform reaches it (tcp: it
-# listens on {url}; fd: it takes a socketpair end). Nothing for a target
-# whose release has no packaged peer here.
+# replayed against (scripts/triage --reference): "PEER KIND TARGET", the
+# reference peer program of the tools build, how spw-conform reaches it (tcp:
+# it listens on {url}; fd: it takes a socketpair end) and the CMake target
+# that builds it (the packaged NNG peers are a loader wrapper written at
+# configure time around PEER-bin). Nothing for a target without one.
 #   nng     Debian 12's libnng1 1.5.2 (the system package), spw-nng15-peer
 #   nng110  Debian 13's NNG 1.10.1 (scripts/deps/nng110), spw-nng110-peer
 #   nng112  Debian sid's NNG 1.12.4 (scripts/deps/nng112), spw-nng112-peer
 spw_ref_reference() {
     case "$1" in
-        nng) echo "spw-nng15-peer tcp" ;;
-        nng110) echo "spw-nng110-peer fd" ;;
-        nng112) echo "spw-nng112-peer fd" ;;
+        nng) echo "spw-nng15-peer tcp spw-nng15-peer" ;;
+        nng110) echo "spw-nng110-peer fd spw-nng110-peer-bin" ;;
+        nng112) echo "spw-nng112-peer fd spw-nng112-peer-bin" ;;
         *) return 1 ;;
     esac
 }
@@ -299,7 +300,7 @@ spw_ref_tools_build() {
     fi
     args+=(-DSPW_NNG110_PREFIX="$SPW_ROOT/build/deps/nng110")
     # NNG 1.12.4's peer is optional: built when its prefix is there.
-    if [ ! -f "$SPW_ROOT/build/deps/nng112/env" ] && [ "${1:-}" = spw-nng112-peer ]; then
+    if [ ! -f "$SPW_ROOT/build/deps/nng112/env" ] && [ "${1:-}" = spw-nng112-peer-bin ]; then
         "$SPW_ROOT/scripts/deps/nng112" "$SPW_ROOT/build/deps/nng112" >&2 ||
             spw_die "scripts/deps/nng112 failed"
     fi
