@@ -6,9 +6,15 @@ SPW_FUZZ_ALL_TARGETS=(handshake frame roundtrip session proto_header)
 # Targets aimed at a reference implementation, run only when named
 # (--targets nng): they need that implementation built from source first
 # (scripts/deps/src-libs), and they find its known defects within seconds.
-#   nng  NNG 1.5.2 from Debian 12's source package, instrumented like the
-#        engine build: coverage and sanitizers reach inside NNG
-SPW_FUZZ_REF_TARGETS=(nng)
+#   nng      NNG 1.5.2 from Debian 12's source package, instrumented like the
+#            engine build: coverage and sanitizers reach inside NNG
+#   nanomsg  nanomsg 1.1.5 from the upstream tarball of Debian 12's source
+#            package, instrumented the same way
+SPW_FUZZ_REF_TARGETS=(nng nanomsg)
+# The reference targets built from source by scripts/deps/src-libs: target
+# and its --lib (the library's version is src-libs' alone).
+SPW_FUZZ_SRC_REFS=("nng nng" "nanomsg nanomsg")
+SPW_FUZZ_WITH_REFS=()
 
 spw_die() { echo "${SPW_PROG:-spwire}: $*" >&2; exit 2; }
 
@@ -36,19 +42,25 @@ spw_quiet() {
     rm -f "$log"
 }
 
-# spw_fuzz_want_nng TARGET...: when one of them is nng, make the next
-# spw_fuzz_build build NNG 1.5.2 from source for its flavour(s) and the
-# fuzz_nng target with it.
-spw_fuzz_want_nng() {
-    local t
-    for t in "$@"; do [ "$t" = nng ] && SPW_FUZZ_WITH_NNG=1; done
+# spw_fuzz_want_refs TARGET...: for each of them built from source
+# (SPW_FUZZ_SRC_REFS), make the next spw_fuzz_build build that library for
+# its flavour(s) and the fuzz_<target> with it.
+spw_fuzz_want_refs() {
+    local t e
+    for t in "$@"; do
+        for e in "${SPW_FUZZ_SRC_REFS[@]}"; do
+            [ "$t" = "${e%% *}" ] && SPW_FUZZ_WITH_REFS+=("$e")
+        done
+    done
     return 0
 }
 
-# NNG 1.5.2 from source, the flavours an engine build links (see
-# scripts/deps/src-libs); prints the -D option for the fuzz build.
-_spw_fuzz_nng_libs() {
-    local engine=$1 f flavours=()
+# _spw_fuzz_src_lib ENGINE LIB: LIB from source, the flavours an engine
+# build links (see scripts/deps/src-libs); prints the -D option for the fuzz
+# build: SPW_<LIB>_SRC_ROOT, the directory src-libs reports it installed to
+# without its flavour.
+_spw_fuzz_src_lib() {
+    local engine=$1 lib=$2 f flavours=() line root=""
     case "$engine" in
         libfuzzer) flavours=(libfuzzer) ;;
         afl) flavours=(afl afl-cmplog) ;;
@@ -56,11 +68,17 @@ _spw_fuzz_nng_libs() {
         coverage) flavours=(coverage) ;;
     esac
     for f in "${flavours[@]}"; do
-        echo "NNG 1.5.2 from source ($f flavour)" >&2
-        "$SPW_ROOT/scripts/deps/src-libs" --lib nng --flavour "$f" "$SPW_ROOT/build/deps/src" >&2 \
-            || spw_die "scripts/deps/src-libs --lib nng --flavour $f failed"
+        echo "$lib from source ($f flavour)" >&2
+        line=$("$SPW_ROOT/scripts/deps/src-libs" --lib "$lib" --flavour "$f" "$SPW_ROOT/build/deps/src" \
+               | tail -1) || spw_die "scripts/deps/src-libs --lib $lib --flavour $f failed"
+        echo "$line" >&2
+        # "<lib> <version> (<debian version>) <flavour> [already] built: <dir>"
+        root=$(dirname "${line##*: }")
     done
-    echo "-DSPW_NNG_SRC_ROOT=$SPW_ROOT/build/deps/src/nng-1.5.2"
+    if [ -z "$root" ] || [ ! -d "$root" ]; then
+        spw_die "scripts/deps/src-libs --lib $lib named no install directory"
+    fi
+    echo "-DSPW_$(echo "$lib" | tr '[:lower:]' '[:upper:]')_SRC_ROOT=$root"
 }
 
 # Configure (once) and build one engine tree: libfuzzer | afl | replay
@@ -80,17 +98,19 @@ spw_fuzz_build() {
                           "-DCMAKE_SHARED_LINKER_FLAGS=-fprofile-instr-generate") ;;
         *) spw_die "unknown build '$engine'" ;;
     esac
-    local nng=""
-    if [ "${SPW_FUZZ_WITH_NNG:-0}" = 1 ]; then
-        nng=$(_spw_fuzz_nng_libs "$engine") || exit 2
-        args+=("$nng")
-    fi
+    local refs=() e d
+    for e in "${SPW_FUZZ_WITH_REFS[@]}"; do
+        d=$(_spw_fuzz_src_lib "$engine" "${e#* }") || exit 2
+        refs+=("$d")
+    done
+    args+=("${refs[@]}")
     if [ ! -f "$dir/CMakeCache.txt" ]; then
         echo "configuring $dir" >&2
         spw_quiet cmake "${args[@]}" || spw_die "cmake configure of $dir failed"
-    elif [ -n "$nng" ]; then
-        # An existing tree learns where NNG is (a re-configure, no rebuild).
-        spw_quiet cmake -S "$SPW_ROOT" -B "$dir" "$nng" || spw_die "cmake re-configure of $dir failed"
+    elif [ ${#refs[@]} -gt 0 ]; then
+        # An existing tree learns where the libraries are (a re-configure,
+        # no rebuild).
+        spw_quiet cmake -S "$SPW_ROOT" -B "$dir" "${refs[@]}" || spw_die "cmake re-configure of $dir failed"
     fi
     echo "building $dir" >&2
     spw_quiet cmake --build "$dir" -j "$jobs" || spw_die "build of $dir failed"
@@ -107,12 +127,16 @@ spw_fuzz_packages() {
     spw_ensure_packages "${pk[@]}" || spw_die "could not install packages: ${pk[*]}"
 }
 
-# spw_known_finding SIGNATURE: the id (F<n>) of the conformance/FINDINGS.md
-# entry with a line "Fuzz signature: `SIGNATURE`", or nothing.
+# spw_known_finding SIGNATURE [TARGET]: the id (F<n>) of the
+# conformance/FINDINGS.md entry with a line "Fuzz signature: `SIGNATURE`",
+# or "Fuzz signature (TARGET): `SIGNATURE`", or nothing. A signature made of
+# the shared harness's frames alone (ref_peer's checks) is the same for every
+# reference target, so its line names the target it was seen in.
 spw_known_finding() {
-    awk -v sig="Fuzz signature: \`$1\`" '
+    awk -v sig="\`$1\`" -v t="${2:-}" '
         /^### F[0-9]+\./ { id = $2; sub(/\.$/, "", id) }
-        $0 == sig { print id; exit }' "$SPW_ROOT/conformance/FINDINGS.md"
+        $0 == "Fuzz signature: " sig || (t != "" && $0 == "Fuzz signature (" t "): " sig) {
+            print id; exit }' "$SPW_ROOT/conformance/FINDINGS.md"
 }
 
 # spw_log_signatures LOG: the signature of every sanitizer or harness report
@@ -175,4 +199,15 @@ spw_lf_options() {
         [ "$key" = dict ] && val="$SPW_ROOT/fuzz/$val"
         printf -- '-%s=%s\n' "$key" "$val"
     done <"$SPW_ROOT/fuzz/$t.options"
+}
+
+# spw_fuzz_dict T: the dictionary of target T, for AFL++ too: the dict of
+# fuzz/<t>.options (a target may name another target's, as nanomsg names
+# nng's: the same wire), else fuzz/dict/<t>.dict; nothing when there is none.
+spw_fuzz_dict() {
+    local d
+    d=$(spw_lf_options "$1" | sed -n 's/^-dict=//p')
+    [ -n "$d" ] || d="$SPW_ROOT/fuzz/dict/$1.dict"
+    [ -f "$d" ] && echo "$d"
+    return 0
 }
