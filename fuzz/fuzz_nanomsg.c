@@ -22,6 +22,8 @@
  * lacks (fuzz/gen_seeds.c writes the seeds of corpus/nanomsg in that order).
  * The receive limits: 0 nanomsg's default, left untouched (1 MiB: checked
  * when the socket is made), 1 1 MiB set explicitly, 2 SPW_REF_SMALL_LIMIT.
+ * Never -1 (none): nanomsg then aborts on every length it cannot allocate
+ * (FINDINGS F16), which would be most of the fuzzer's long lengths.
  *
  * Per input: connect, read nanomsg's 8-byte header (so it has accepted the
  * connection), write the stream in the chosen cuts while draining what
