@@ -4,7 +4,7 @@
  *
  * usage: gen_seeds OUTDIR | --help
  * Writes OUTDIR/<target>/<descriptive-name> for target in handshake, frame,
- * roundtrip, session, nng, proto_header. scripts/gen-seeds renames each file to the SHA-256 of
+ * roundtrip, session, nng, nanomsg, proto_header. scripts/gen-seeds renames each file to the SHA-256 of
  * its content and files it under corpus/<target>/ with an index.txt
  * (hash, descriptive name). Same binary, same output, every time.
  */
@@ -460,11 +460,42 @@ static void gen_session(void)
     free(b.p);
 }
 
-/* ---- nng ------------------------------------------------------------------
- * fuzz_nng inputs: protocol index (spw_proto_at order, which fuzz_nng's table
- * follows), mode byte (bits 0-1 limit: 0 NNG's default, 1 1 MiB, 2 256 bytes;
- * bit 2 NNG sends; bits 3-4 end: 0 shutdown and read, 1 close, 2 reset), the
- * write cut / send size byte, then the stream. */
+/* ---- nng, nanomsg ----------------------------------------------------------
+ * Inputs of the reference targets (fuzz/ref_peer.h): protocol index, mode
+ * byte (bits 0-1 limit: 0 the implementation's default, 1 1 MiB, 2 256
+ * bytes; bit 2 the implementation sends; bits 3-4 end: 0 shutdown and read,
+ * 1 close, 2 reset), the write cut / send size byte, then the stream. The
+ * protocol index is the position in the target's own table: fuzz_nng's
+ * follows spw_proto_at, fuzz_nanomsg's the same without pair1 (nanomsg has
+ * none). */
+typedef struct ref_target {
+    const char *name;       /* corpus directory, and "-<name>-sends" */
+    const char *limit0;     /* what limit 0 is there, for seed names */
+    int has_pair1;
+} ref_target;
+
+static const ref_target REF_NNG = {"nng", "nolimit", 1};
+static const ref_target REF_NANOMSG = {"nanomsg", "default-limit", 0};
+
+/* The target's protocol index of id; -1 when it does not have it. */
+static int ref_index(const ref_target *t, uint16_t id)
+{
+    int k = 0;
+    for (int i = 0; i < SPW_PROTO_COUNT; i++) {
+        uint16_t p = (uint16_t)spw_proto_at(i);
+        if (p == SPW_PROTO_PAIR1 && !t->has_pair1) {
+            if (id == p) {
+                return -1;
+            }
+            continue;
+        }
+        if (p == id) {
+            return k;
+        }
+        k++;
+    }
+    return -1;
+}
 
 /* A frame whose body starts with an SP header word (request id, survey id,
  * or a pair1 hop count) so the protocols get past their header checks. */
@@ -476,74 +507,88 @@ static void b_frame_sp(buf *b, uint32_t word, size_t payload, uint8_t seed)
     b_fill(b, payload, seed);
 }
 
-static void nng_prefix(buf *b, int proto_index, uint8_t mode, uint8_t cut)
+static void ref_prefix(buf *b, const ref_target *t, uint16_t id, uint8_t mode, uint8_t cut)
 {
+    int i = ref_index(t, id);
+    if (i < 0) {
+        fprintf(stderr, "gen_seeds: %s has no protocol 0x%02x\n", t->name, id);
+        exit(1);
+    }
     b->n = 0;
-    b_byte(b, (uint8_t)proto_index);
+    b_byte(b, (uint8_t)i);
     b_byte(b, mode);
     b_byte(b, cut);
 }
 
-static void gen_nng(void)
+static void gen_ref(const ref_target *t)
 {
     buf b = {0};
     char name[128];
     static const char *ends[] = {"shutdown", "close", "reset"};
     for (int i = 0; i < SPW_PROTO_COUNT; i++) {
         uint16_t id = (uint16_t)spw_proto_at(i);
+        if (ref_index(t, id) < 0) {
+            continue;
+        }
         uint16_t peer = (uint16_t)spw_proto_peer(id);
         /* pair1 carries a hop count word; req/rep and surveyor/respondent a
          * request id with the top bit set; the rest take any body. */
         uint32_t word = id == SPW_PROTO_PAIR1 ? 1u : 0x80000001u;
         for (unsigned end = 0; end < 3; end++) {
             for (unsigned sends = 0; sends < 2; sends++) {
-                nng_prefix(&b, i, (uint8_t)((end << 3) | (sends << 2)), sends ? 16 : 0);
+                ref_prefix(&b, t, id, (uint8_t)((end << 3) | (sends << 2)), sends ? 16 : 0);
                 b_hs(&b, peer);
                 b_frame_sp(&b, word, 5, 1);
                 b_frame(&b, 0, 2);
                 b_frame_sp(&b, word + 1, 40, 3);
-                snprintf(name, sizeof(name), "%s-%s%s-three-msgs", spw_proto_name(id), ends[end],
-                         sends ? "-nng-sends" : "");
-                emit("nng", name, &b);
+                snprintf(name, sizeof(name), "%s-%s%s%s%s-three-msgs", spw_proto_name(id),
+                         ends[end], sends ? "-" : "", sends ? t->name : "", sends ? "-sends" : "");
+                emit(t->name, name, &b);
             }
         }
-        nng_prefix(&b, i, 0, 0);
+        ref_prefix(&b, t, id, 0, 0);
         b_hs(&b, (uint16_t)(id ^ 0x0100));
         b_frame(&b, 3, 1);
         snprintf(name, sizeof(name), "%s-bad-peer", spw_proto_name(id));
-        emit("nng", name, &b);
+        emit(t->name, name, &b);
     }
     /* Limits: the small one (256) exactly and one over, 1 MiB + 1 announced. */
-    nng_prefix(&b, 7, 2, 0); /* pull */
+    ref_prefix(&b, t, SPW_PROTO_PULL, 2, 0);
     b_hs(&b, SPW_PROTO_PUSH);
     b_frame(&b, 256, 1);
     b_frame(&b, 257, 2);
-    emit("nng", "pull-limit256-at-and-over", &b);
-    nng_prefix(&b, 7, 1, 0);
+    emit(t->name, "pull-limit256-at-and-over", &b);
+    ref_prefix(&b, t, SPW_PROTO_PULL, 1, 0);
     b_hs(&b, SPW_PROTO_PUSH);
     b_header(&b, (UINT64_C(1) << 20) + 1);
     b_fill(&b, 64, 3);
-    emit("nng", "pull-limit1m-over", &b);
-    /* No limit: lengths NNG must refuse or fail to allocate, not trust. */
+    emit(t->name, "pull-limit1m-over", &b);
+    /* Limit 0: lengths the implementation must refuse or fail to allocate,
+     * not trust. */
     static const uint64_t giants[] = {UINT64_C(0xFFFFFFFFFFFFFFFF), UINT64_C(0xFFFFFFFFFFFFFFF8),
                                       UINT64_C(0x8000000000000000), UINT64_C(0x1000000000000000),
                                       UINT64_C(0x100000000)};
     for (size_t g = 0; g < sizeof(giants) / sizeof(giants[0]); g++) {
-        nng_prefix(&b, 7, 0, 0);
+        ref_prefix(&b, t, SPW_PROTO_PULL, 0, 0);
         b_hs(&b, SPW_PROTO_PUSH);
         b_header(&b, giants[g]);
         b_fill(&b, 16, 4);
-        snprintf(name, sizeof(name), "pull-nolimit-length-%016llx", (unsigned long long)giants[g]);
-        emit("nng", name, &b);
+        snprintf(name, sizeof(name), "pull-%s-length-%016llx", t->limit0,
+                 (unsigned long long)giants[g]);
+        emit(t->name, name, &b);
     }
-    nng_prefix(&b, 1, 0, 7); /* pair1, cut in 7-byte writes */
-    b_hs(&b, SPW_PROTO_PAIR1);
+    /* An EOF inside a frame written in 7-byte pieces: pair1 where there is
+     * one (its hop count word is then part of the cut-up body). */
+    uint16_t pair = t->has_pair1 ? SPW_PROTO_PAIR1 : SPW_PROTO_PAIR0;
+    ref_prefix(&b, t, pair, 0, 7);
+    b_hs(&b, pair);
     b_header(&b, 50);
     b_fill(&b, 20, 1);
-    emit("nng", "pair1-eof-mid-frame-cut7", &b);
-    nng_prefix(&b, 0, 0, 0);
+    snprintf(name, sizeof(name), "%s-eof-mid-frame-cut7", spw_proto_name(pair));
+    emit(t->name, name, &b);
+    ref_prefix(&b, t, SPW_PROTO_PAIR0, 0, 0);
     b_put(&b, "GET / HTTP/1.0\r\n\r\n", 18);
-    emit("nng", "pair0-http", &b);
+    emit(t->name, "pair0-http", &b);
     free(b.p);
 }
 
@@ -635,7 +680,8 @@ int main(int argc, char **argv)
     gen_frame();
     gen_roundtrip();
     gen_session();
-    gen_nng();
+    gen_ref(&REF_NNG);
+    gen_ref(&REF_NANOMSG);
     gen_proto_header();
     printf("gen_seeds: %u files under %s\n", g_count, g_out);
     return 0;

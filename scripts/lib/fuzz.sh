@@ -4,9 +4,10 @@
 
 SPW_FUZZ_ALL_TARGETS=(handshake frame roundtrip session proto_header)
 # Targets aimed at a reference implementation, run only when named
-# (--targets nng,nng110,nng112): they need that implementation fetched or
-# built first (spw_fuzz_build does it), and they find its known defects
-# within seconds. All three are fuzz/fuzz_nng.c, with the same input layout.
+# (--targets nng,nng110,nng112,nanomsg): they need that implementation
+# fetched or built first (spw_fuzz_build does it), and they find its known
+# defects within seconds. The NNG ones are fuzz/fuzz_nng.c, nanomsg is
+# fuzz/fuzz_nanomsg.c; all four have the input layout of fuzz/ref_peer.h.
 #   nng     NNG 1.5.2 from Debian 12's source package (scripts/deps/src-libs),
 #           instrumented like the engine build: coverage and sanitizers reach
 #           inside NNG; loopback TCP
@@ -14,7 +15,13 @@ SPW_FUZZ_ALL_TARGETS=(handshake frame roundtrip session proto_header)
 #   nng112  / 1.12.4 (Debian unstable, scripts/deps/nng112) over socket://:
 #           uninstrumented, no coverage inside NNG (SPW_FUZZ_REF_NOTE says
 #           what the sanitizers see)
-SPW_FUZZ_REF_TARGETS=(nng nng110 nng112)
+#   nanomsg nanomsg 1.1.5 from the upstream tarball of Debian 12's source
+#           package, instrumented the same way as nng; loopback TCP
+SPW_FUZZ_REF_TARGETS=(nng nng110 nng112 nanomsg)
+# The reference targets built from source by scripts/deps/src-libs: target
+# and its --lib (the library's version is src-libs' alone).
+SPW_FUZZ_SRC_REFS=("nng nng" "nanomsg nanomsg")
+SPW_FUZZ_WITH_REFS=()
 # Those of them run against a packaged, uninstrumented NNG (scripts/deps/<t>).
 SPW_FUZZ_PKG_TARGETS=(nng110 nng112)
 # What the summary says of each reference target.
@@ -22,6 +29,7 @@ declare -A SPW_FUZZ_REF_NOTE=(
     [nng]="NNG 1.5.2 built from source (Debian 12's nng 1.5.2-2), instrumented: coverage is of NNG's own code, crashes are NNG's"
     [nng110]="the packaged NNG 1.10.1 (Debian 13's libnng1, build/deps/nng110), over socket://"
     [nng112]="the packaged NNG 1.12.4 (Debian unstable's libnng1, build/deps/nng112), over socket://"
+    [nanomsg]="nanomsg 1.1.5 built from source (upstream tarball of Debian 12's nanomsg 1.1.5+dfsg-1.1), instrumented: coverage is of nanomsg's own code, crashes are nanomsg's"
 )
 # What a campaign of a packaged-NNG target sees, per engine.
 SPW_FUZZ_PKG_NOTE="NO coverage inside NNG (Debian's uninstrumented libnng.so): the coverage counters are the harness's only"
@@ -77,16 +85,17 @@ spw_quiet() {
     rm -f "$log"
 }
 
-# spw_fuzz_want_nng TARGET...: for each reference target among them, make
-# the next spw_fuzz_build get its implementation: nng builds NNG 1.5.2 from
-# source for the engine's flavour(s); nng110 / nng112 fetch the packaged
-# release into build/deps/<target> (scripts/deps/<target>).
-spw_fuzz_want_nng() {
-    local t
+# spw_fuzz_want_refs TARGET...: for each reference target among them, make
+# the next spw_fuzz_build get its implementation: the ones built from source
+# (SPW_FUZZ_SRC_REFS: nng, nanomsg) for the engine's flavour(s); nng110 /
+# nng112 fetch the packaged release into build/deps/<target>
+# (scripts/deps/<target>).
+spw_fuzz_want_refs() {
+    local t e
     for t in "$@"; do
-        case "$t" in
-            nng) SPW_FUZZ_WITH_NNG=1 ;;
-        esac
+        for e in "${SPW_FUZZ_SRC_REFS[@]}"; do
+            [ "$t" = "${e%% *}" ] && SPW_FUZZ_WITH_REFS+=("$e")
+        done
         spw_is_pkg_target "$t" && SPW_FUZZ_WITH_PKG="${SPW_FUZZ_WITH_PKG:-} $t"
     done
     return 0
@@ -100,10 +109,12 @@ _spw_fuzz_nng_pkg() {
     echo "-DSPW_${t^^}_PREFIX=$prefix"
 }
 
-# NNG 1.5.2 from source, the flavours an engine build links (see
-# scripts/deps/src-libs); prints the -D option for the fuzz build.
-_spw_fuzz_nng_libs() {
-    local engine=$1 f flavours=()
+# _spw_fuzz_src_lib ENGINE LIB: LIB from source, the flavours an engine
+# build links (see scripts/deps/src-libs); prints the -D option for the fuzz
+# build: SPW_<LIB>_SRC_ROOT, the directory src-libs reports it installed to
+# without its flavour.
+_spw_fuzz_src_lib() {
+    local engine=$1 lib=$2 f flavours=() line root=""
     case "$engine" in
         libfuzzer) flavours=(libfuzzer) ;;
         afl) flavours=(afl afl-cmplog) ;;
@@ -111,11 +122,17 @@ _spw_fuzz_nng_libs() {
         coverage) flavours=(coverage) ;;
     esac
     for f in "${flavours[@]}"; do
-        echo "NNG 1.5.2 from source ($f flavour)" >&2
-        "$SPW_ROOT/scripts/deps/src-libs" --lib nng --flavour "$f" "$SPW_ROOT/build/deps/src" >&2 \
-            || spw_die "scripts/deps/src-libs --lib nng --flavour $f failed"
+        echo "$lib from source ($f flavour)" >&2
+        line=$("$SPW_ROOT/scripts/deps/src-libs" --lib "$lib" --flavour "$f" "$SPW_ROOT/build/deps/src" \
+               | tail -1) || spw_die "scripts/deps/src-libs --lib $lib --flavour $f failed"
+        echo "$line" >&2
+        # "<lib> <version> (<debian version>) <flavour> [already] built: <dir>"
+        root=$(dirname "${line##*: }")
     done
-    echo "-DSPW_NNG_SRC_ROOT=$SPW_ROOT/build/deps/src/nng-1.5.2"
+    if [ -z "$root" ] || [ ! -d "$root" ]; then
+        spw_die "scripts/deps/src-libs --lib $lib named no install directory"
+    fi
+    echo "-DSPW_$(echo "$lib" | tr '[:lower:]' '[:upper:]')_SRC_ROOT=$root"
 }
 
 # Configure (once) and build one engine tree: libfuzzer | afl | replay
@@ -135,11 +152,11 @@ spw_fuzz_build() {
                           "-DCMAKE_SHARED_LINKER_FLAGS=-fprofile-instr-generate") ;;
         *) spw_die "unknown build '$engine'" ;;
     esac
-    local refs=() d t
-    if [ "${SPW_FUZZ_WITH_NNG:-0}" = 1 ]; then
-        d=$(_spw_fuzz_nng_libs "$engine") || exit 2
+    local refs=() e d t
+    for e in "${SPW_FUZZ_WITH_REFS[@]}"; do
+        d=$(_spw_fuzz_src_lib "$engine" "${e#* }") || exit 2
         refs+=("$d")
-    fi
+    done
     for t in ${SPW_FUZZ_WITH_PKG:-}; do
         d=$(_spw_fuzz_nng_pkg "$t") || exit 2
         refs+=("$d")
@@ -168,12 +185,16 @@ spw_fuzz_packages() {
     spw_ensure_packages "${pk[@]}" || spw_die "could not install packages: ${pk[*]}"
 }
 
-# spw_known_finding SIGNATURE: the id (F<n>) of the conformance/FINDINGS.md
-# entry with a line "Fuzz signature: `SIGNATURE`", or nothing.
+# spw_known_finding SIGNATURE [TARGET]: the id (F<n>) of the
+# conformance/FINDINGS.md entry with a line "Fuzz signature: `SIGNATURE`",
+# or "Fuzz signature (TARGET): `SIGNATURE`", or nothing. A signature made of
+# the shared harness's frames alone (ref_peer's checks) is the same for every
+# reference target, so its line names the target it was seen in.
 spw_known_finding() {
-    awk -v sig="Fuzz signature: \`$1\`" '
+    awk -v sig="\`$1\`" -v t="${2:-}" '
         /^### F[0-9]+\./ { id = $2; sub(/\.$/, "", id) }
-        $0 == sig { print id; exit }' "$SPW_ROOT/conformance/FINDINGS.md"
+        $0 == "Fuzz signature: " sig || (t != "" && $0 == "Fuzz signature (" t "): " sig) {
+            print id; exit }' "$SPW_ROOT/conformance/FINDINGS.md"
 }
 
 # spw_log_signatures LOG: the signature of every sanitizer or harness report
@@ -277,8 +298,10 @@ spw_log_artifact_signatures() {
 #   nng     Debian 12's libnng1 1.5.2 (the system package), spw-nng15-peer
 #   nng110  Debian 13's NNG 1.10.1 (scripts/deps/nng110), spw-nng110-peer
 #   nng112  Debian sid's NNG 1.12.4 (scripts/deps/nng112), spw-nng112-peer
+#   nanomsg Debian 12's libnanomsg5 1.1.5 (the system package), spw-nanomsg-peer
 spw_ref_reference() {
     case "$1" in
+        nanomsg) echo "spw-nanomsg-peer tcp spw-nanomsg-peer" ;;
         nng) echo "spw-nng15-peer tcp spw-nng15-peer" ;;
         nng110) echo "spw-nng110-peer fd spw-nng110-peer-bin" ;;
         nng112) echo "spw-nng112-peer fd spw-nng112-peer-bin" ;;
@@ -369,4 +392,15 @@ spw_lf_restart_loop() {
         [ "$st" -eq 0 ] && return 0
         [ "$(_spw_lf_artifacts "$w")" -gt "$had" ] || return "$st"
     done
+}
+
+# spw_fuzz_dict T: the dictionary of target T, for AFL++ too: the dict of
+# fuzz/<t>.options (a target may name another target's, as nanomsg names
+# nng's: the same wire), else fuzz/dict/<t>.dict; nothing when there is none.
+spw_fuzz_dict() {
+    local d
+    d=$(spw_lf_options "$1" | sed -n 's/^-dict=//p')
+    [ -n "$d" ] || d="$SPW_ROOT/fuzz/dict/$1.dict"
+    [ -f "$d" ] && echo "$d"
+    return 0
 }
