@@ -83,11 +83,13 @@
  * few GiB, which production's calloc maps lazily, cost ASan a second of
  * zero-filling each. So ASan refuses blocks above 64 MiB with NULL: NNG then
  * behaves as on a machine with less memory. libFuzzer's own malloc limit
- * never sees those blocks. */
+ * never sees those blocks. handle_abort: NNG's panic (F8) calls abort();
+ * reported by ASan as "abort" with a stack, the campaign log's signature is
+ * the one scripts/triage and FINDINGS use. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-    return "allocator_may_return_null=1:max_allocation_size_mb=64";
+    return "allocator_may_return_null=1:max_allocation_size_mb=64:handle_abort=1";
 }
 
 typedef struct nng_fuzz_proto {
