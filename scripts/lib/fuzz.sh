@@ -3,10 +3,10 @@
 # sourced after common.sh, never run. Expects $SPW_ROOT (the checkout).
 
 SPW_FUZZ_ALL_TARGETS=(handshake frame roundtrip session proto_header)
-# Targets aimed at a reference implementation, run only when named
-# (--targets nng,nng110,nng112,nanomsg): they need that implementation
-# fetched or built first (spw_fuzz_build does it), and they find its known
-# defects within seconds. The NNG ones are fuzz/fuzz_nng.c, nanomsg is
+# Targets aimed at a reference implementation (scripts/fuzz runs them after
+# spwire's own unless --targets says otherwise): they need that
+# implementation fetched or built first (spw_fuzz_build does it), and they
+# find its known defects within seconds. The NNG ones are fuzz/fuzz_nng.c, nanomsg is
 # fuzz/fuzz_nanomsg.c; all four have the input layout of fuzz/ref_peer.h.
 #   nng     NNG 1.5.2 from Debian 12's source package (scripts/deps/src-libs),
 #           instrumented like the engine build: coverage and sanitizers reach
