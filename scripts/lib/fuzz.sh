@@ -11,6 +11,9 @@ SPW_FUZZ_ALL_TARGETS=(handshake frame roundtrip session proto_header)
 SPW_FUZZ_REF_TARGETS=(nng)
 
 spw_die() { echo "${SPW_PROG:-spwire}: $*" >&2; exit 2; }
+# Reference libraries built from source: their table (coverage sources).
+# shellcheck source=refsrc.sh
+. "$SPW_ROOT/scripts/lib/refsrc.sh"
 
 # Validate a comma-separated target list; prints one target per line.
 spw_parse_targets() {
