@@ -13,9 +13,9 @@ SPW_REF_SRC_PREFIX="$SPW_ROOT/build/deps/src"
 
 # One row per coverage group:  TARGET  LIB  GROUP  SOURCE...
 #   LIB     scripts/deps/src-libs --lib; the version is src-libs' pin
-#   GROUP   a name in the reports; a target's first group is its headline
-#           figure (issue 12 sets its target on NNG's TCP transport and
-#           message code)
+#   GROUP   a name in the reports, which list the groups in table order and
+#           then all of them together (issue 12 sets its target on the first
+#           group of nng, NNG's TCP transport and message code)
 #   SOURCE  relative to the unpacked source tree: a file, or a directory
 #           standing for the *.c under it except tests (*_test.c). Only what
 #           the replay driver links is measured; the rest is listed as not
