@@ -520,6 +520,54 @@ static void ref_prefix(buf *b, const ref_target *t, uint16_t id, uint8_t mode, u
     b_byte(b, cut);
 }
 
+/* A frame whose body starts with the SP header words w[0..nw), then payload
+ * bytes: a backtrace of several hops. */
+static void b_frame_words(buf *b, const uint32_t *w, size_t nw, size_t payload, uint8_t seed)
+{
+    b_header(b, 4 * nw + payload);
+    for (size_t i = 0; i < nw; i++) {
+        uint8_t x[4] = {(uint8_t)(w[i] >> 24), (uint8_t)(w[i] >> 16), (uint8_t)(w[i] >> 8), (uint8_t)w[i]};
+        b_put(b, x, sizeof(x));
+    }
+    b_fill(b, payload, seed);
+}
+
+/* NNG's hop limit (its default max TTL, 8): rep and respondent move the
+ * backtrace word by word into the header and drop a message still without
+ * its end word after 8 (the pipe stays); pair1 drops a hop count above 8.
+ * Each seed: a three-hop message (delivered), one over the limit (dropped),
+ * then a one-hop message (delivered on the same pipe). */
+static void gen_nng_hops(void)
+{
+    buf b = {0};
+    char name[128];
+    static const uint16_t backtrace[] = {SPW_PROTO_REP, SPW_PROTO_RESPONDENT};
+    for (size_t k = 0; k < sizeof(backtrace) / sizeof(backtrace[0]); k++) {
+        uint16_t id = backtrace[k];
+        uint32_t three[] = {0x00000001u, 0x00000002u, 0x80000003u};
+        uint32_t nine[9];
+        for (int i = 0; i < 8; i++) {
+            nine[i] = (uint32_t)(i + 1);
+        }
+        nine[8] = 0x80000009u;
+        uint32_t one[] = {0x8000000Au};
+        ref_prefix(&b, &REF_NNG, id, 0, 0);
+        b_hs(&b, (uint16_t)spw_proto_peer(id));
+        b_frame_words(&b, three, 3, 6, 1);
+        b_frame_words(&b, nine, 9, 6, 2);
+        b_frame_words(&b, one, 1, 6, 3);
+        snprintf(name, sizeof(name), "%s-backtrace-3-then-9-hops-then-1", spw_proto_name(id));
+        emit("nng", name, &b);
+    }
+    ref_prefix(&b, &REF_NNG, SPW_PROTO_PAIR1, 0, 0);
+    b_hs(&b, SPW_PROTO_PAIR1);
+    b_frame_sp(&b, 3, 6, 1);
+    b_frame_sp(&b, 9, 6, 2);
+    b_frame_sp(&b, 1, 6, 3);
+    emit("nng", "pair1-hops-3-then-9-then-1", &b);
+    free(b.p);
+}
+
 static void gen_ref(const ref_target *t)
 {
     buf b = {0};
@@ -681,6 +729,7 @@ int main(int argc, char **argv)
     gen_roundtrip();
     gen_session();
     gen_ref(&REF_NNG);
+    gen_nng_hops();
     gen_ref(&REF_NANOMSG);
     gen_proto_header();
     printf("gen_seeds: %u files under %s\n", g_count, g_out);

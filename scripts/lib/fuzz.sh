@@ -18,9 +18,8 @@ SPW_FUZZ_ALL_TARGETS=(handshake frame roundtrip session proto_header)
 #   nanomsg nanomsg 1.1.5 from the upstream tarball of Debian 12's source
 #           package, instrumented the same way as nng; loopback TCP
 SPW_FUZZ_REF_TARGETS=(nng nng110 nng112 nanomsg)
-# The reference targets built from source by scripts/deps/src-libs: target
-# and its --lib (the library's version is src-libs' alone).
-SPW_FUZZ_SRC_REFS=("nng nng" "nanomsg nanomsg")
+# Which of them are built from source by scripts/deps/src-libs, with which
+# --lib: the table of scripts/lib/refsrc.sh (sourced below).
 SPW_FUZZ_WITH_REFS=()
 # Those of them run against a packaged, uninstrumented NNG (scripts/deps/<t>).
 SPW_FUZZ_PKG_TARGETS=(nng110 nng112)
@@ -59,6 +58,9 @@ spw_is_ref_target() {
 }
 
 spw_die() { echo "${SPW_PROG:-spwire}: $*" >&2; exit 2; }
+# Reference libraries built from source: their table (coverage sources).
+# shellcheck source=refsrc.sh
+. "$SPW_ROOT/scripts/lib/refsrc.sh"
 
 
 # Validate a comma-separated target list; prints one target per line.
@@ -87,15 +89,13 @@ spw_quiet() {
 
 # spw_fuzz_want_refs TARGET...: for each reference target among them, make
 # the next spw_fuzz_build get its implementation: the ones built from source
-# (SPW_FUZZ_SRC_REFS: nng, nanomsg) for the engine's flavour(s); nng110 /
+# (scripts/lib/refsrc.sh: nng, nanomsg) for the engine's flavour(s); nng110 /
 # nng112 fetch the packaged release into build/deps/<target>
 # (scripts/deps/<target>).
 spw_fuzz_want_refs() {
     local t e
     for t in "$@"; do
-        for e in "${SPW_FUZZ_SRC_REFS[@]}"; do
-            [ "$t" = "${e%% *}" ] && SPW_FUZZ_WITH_REFS+=("$e")
-        done
+        if e=$(spw_ref_src_lib "$t"); then SPW_FUZZ_WITH_REFS+=("$t $e"); fi
         spw_is_pkg_target "$t" && SPW_FUZZ_WITH_PKG="${SPW_FUZZ_WITH_PKG:-} $t"
     done
     return 0
@@ -361,10 +361,6 @@ spw_lf_status() {
                 END { print ex + 0, rate + 0, cov + 0, ft + 0, corp + 0 }'
 }
 
-# Crash files libFuzzer left in W/artifacts.
-_spw_lf_artifacts() {
-    { find "$1/artifacts" -maxdepth 1 -type f 2>/dev/null || true; } | wc -l
-}
 
 # spw_lf_restart_loop W LOG BIN SECS [libFuzzer options...]: libFuzzer on
 # the corpus W/corpus for SECS seconds in all, crash files in W/artifacts/.
@@ -373,24 +369,37 @@ _spw_lf_artifacts() {
 # the first line of each report (no stack: no signature, known and new look
 # alike). So for a reference target the campaign restarts libFuzzer on the
 # grown corpus after each crash until the time is used, every run's whole
-# report appended to one log. Returns non-zero only when a run failed
-# without leaving a crash file (a setup error, not a finding).
+# report appended to one log. A crash input that is in the corpus (it struck
+# while the corpus loaded: a race, or a leak libFuzzer checks only then) is
+# set aside in W/dropped/, so the next run does not start on it again.
+# Returns non-zero only when a run failed without writing a crash file (a
+# setup error, not a finding).
 spw_lf_restart_loop() {
-    local w=$1 log=$2 bin=$3 secs=$4 end left st run=0 had
+    local w=$1 log=$2 bin=$3 secs=$4 end left st run=0 a c arts mark
     shift 4
     end=$(( $(date +%s) + secs ))
+    mark="$w/.run-start-$(basename "$log")"
+    mkdir -p "$w/dropped"
     : >"$log"
     while :; do
         left=$(( end - $(date +%s) ))
         [ "$left" -gt 0 ] || return 0
         run=$((run + 1))
-        had=$(_spw_lf_artifacts "$w")
+        touch "$mark"
         echo "==> scripts/fuzz: libFuzzer run $run, ${left}s left" >>"$log"
         st=0
         (cd "$w" && exec "$bin" "$@" -max_total_time="$left" -print_final_stats=1 \
             -artifact_prefix="$w/artifacts/" "$w/corpus") >>"$log" 2>&1 || st=$?
         [ "$st" -eq 0 ] && return 0
-        [ "$(_spw_lf_artifacts "$w")" -gt "$had" ] || return "$st"
+        # Crash files are named by content: the same input crashing again
+        # rewrites its file, hence "newer than the run", not a count.
+        mapfile -t arts < <(find "$w/artifacts" -maxdepth 1 -type f -newer "$mark" 2>/dev/null || true)
+        [ ${#arts[@]} -gt 0 ] || return "$st"
+        for a in "${arts[@]}"; do
+            for c in "$w/corpus"/*; do
+                if [ -f "$c" ] && cmp -s "$a" "$c"; then mv "$c" "$w/dropped/" 2>/dev/null || true; fi
+            done
+        done
     done
 }
 
