@@ -4,6 +4,10 @@
  * deterministic, coverage-blind campaign; it checks the mutator honours
  * max_size and that nothing it produces breaks a harness invariant.
  *
+ * Built twice: with fuzz_frame and the frame layout (spw_mutator_selftest),
+ * and with fuzz_spwlistener and the reference targets' layout
+ * (spw_mutator_ref_selftest, -DSPW_MUTATOR_REF).
+ *
  * usage: spw_mutator_selftest ITERATIONS SEED_DIR...
  */
 #define _POSIX_C_SOURCE 200809L
