@@ -23,6 +23,9 @@
 # here with the same $CC $CFLAGS (cmake, static, tests, tools, TLS and HTTP
 # off), so coverage and the sanitizers reach inside NNG. Without a source
 # directory fuzz_nng is skipped, with a message saying so.
+# Also when run as `bash build.sh` (scripts/tests/cflite-build), which
+# ignores the flags of the #! line: a failed step must fail the build.
+set -euo pipefail
 src=${SPW_SRC:-"$SRC/spwire"}
 work=${WORK:-$(mktemp -d)}
 obj="$work/spwire-obj"
@@ -118,8 +121,19 @@ else
     [ -f "$nng_obj/libnng.a" ] || { echo "build.sh: no libnng.a in $nng_obj" >&2; exit 1; }
     $CC $CFLAGS -std=c11 "${inc[@]}" -I"$nng_src/include" -DNNG_STATIC_LIB \
         -c "$src/fuzz/fuzz_nng.c" -o "$obj/fuzz_nng.o"
-    ${CXX:-clang++} $CFLAGS "$obj/fuzz_nng.o" "$nng_obj/libnng.a" $LIB_FUZZING_ENGINE -lpthread \
-        -o "$OUT/fuzz_nng"
+    # The harness's connection side (ref_peer.c), which names protocols
+    # with spwire's core; and under libFuzzer the structure-aware mutator
+    # for the reference targets' layout.
+    $CC $CFLAGS -std=c11 "${inc[@]}" -c "$src/fuzz/ref_peer.c" -o "$obj/ref_peer.o"
+    nng_extra=()
+    if [ "${FUZZING_ENGINE:-libfuzzer}" = libfuzzer ] \
+        && [[ "$LIB_FUZZING_ENGINE" == *fuzzer* ]] && [[ "$LIB_FUZZING_ENGINE" != *AFL* ]]; then
+        $CC -O2 -std=c11 "${inc[@]}" -DSPW_MUTATOR_LIBFUZZER -DSPW_MUTATOR_REF \
+            -c "$src/fuzz/mutator_frame.c" -o "$obj/mutator_ref.o"
+        nng_extra=("$obj/mutator_ref.o")
+    fi
+    ${CXX:-clang++} $CFLAGS "$obj/fuzz_nng.o" "$obj/ref_peer.o" "${nng_extra[@]}" "$obj/core"/*.o \
+        "$nng_obj/libnng.a" $LIB_FUZZING_ENGINE -lpthread -o "$OUT/fuzz_nng"
     # Seeds: corpus/nng only. Its regression inputs would be NNG's known
     # crashes (conformance/FINDINGS.md): a fuzzing farm finds those again on
     # its own, and seeds are meant to run clean.

@@ -48,9 +48,10 @@ int spw_ref_input_parse(const uint8_t *data, size_t size, size_t nprotos,
 
 void spw_ref_describe(const spw_ref_input *in, uint16_t self)
 {
-    static int want = -1;
+    static int want = -1; /* 0 no, 1 describe, 2 describe and stop */
     if (want < 0) {
-        want = getenv("SPW_REF_DESCRIBE") != NULL;
+        const char *v = getenv("SPW_REF_DESCRIBE");
+        want = v == NULL ? 0 : strcmp(v, "only") == 0 ? 2 : 1;
     }
     if (!want) {
         return;
@@ -61,6 +62,11 @@ void spw_ref_describe(const spw_ref_input *in, uint16_t self)
             name != NULL ? name : "?", (unsigned long long)spw_ref_limit_bytes(in->limit_k),
             in->impl_sends, ends[in->end], in->cut);
     fflush(stderr);
+    if (want == 2) {
+        /* Only the description was asked for: no connection, and no
+         * exit handlers (the implementation's threads are running). */
+        _exit(0);
+    }
 }
 
 int64_t spw_ref_now_ms(void)

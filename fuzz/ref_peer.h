@@ -88,9 +88,10 @@ static inline uint64_t spw_ref_limit_bytes(int limit_k)
 /* With SPW_REF_DESCRIBE set in the environment, print what the input asks
  * for, one line on stderr:
  *   spw-ref-input: proto NAME limit BYTES impl-sends 0|1 end shutdown|close|reset cut P
- * NAME is spwire's name of the implementation's protocol (self). scripts/
- * triage reads it to replay a finding's wire file against a packaged
- * implementation with the same protocol and limit. */
+ * NAME is spwire's name of the implementation's protocol (self). With
+ * SPW_REF_DESCRIBE=only the process then ends (_exit(0)) before the input
+ * is run. scripts/triage reads it to replay a finding's wire file against a
+ * packaged implementation with the same protocol and limit. */
 void spw_ref_describe(const spw_ref_input *in, uint16_t self);
 
 int64_t spw_ref_now_ms(void);
