@@ -234,25 +234,6 @@ static void every_error_code_and_fault_has_a_description(void **state)
         assert_string_not_equal(spw_handshake_fault_str(f), "unknown fault");
 }
 
-static void proto_table_is_symmetric_and_named(void **state)
-{
-    (void)state;
-    for (int i = 0; i < SPW_PROTO_COUNT; i++) {
-        uint16_t id = (uint16_t)spw_proto_at(i);
-        int peer = spw_proto_peer(id);
-        assert_true(peer >= 0);
-        assert_int_equal(spw_proto_peer((uint16_t)peer), id);
-        assert_int_equal(spw_proto_by_name(spw_proto_name(id)), id);
-    }
-    assert_int_equal(spw_proto_at(SPW_PROTO_COUNT), -1);
-    assert_int_equal(spw_proto_peer(0x12), -1);
-    assert_null(spw_proto_name(0x12));
-    assert_int_equal(spw_proto_by_name("pair"), SPW_PROTO_PAIR1);
-    assert_int_equal(spw_proto_by_name("survey"), SPW_PROTO_SURVEYOR);
-    assert_int_equal(spw_proto_by_name("nope"), -1);
-    assert_int_equal(spw_proto_by_name(NULL), -1);
-}
-
 int main(void)
 {
     vectors_load(&hsv, "handshake.md");
@@ -266,7 +247,6 @@ int main(void)
         cmocka_unit_test(handshake_output_is_our_header_and_acks_clamp),
         cmocka_unit_test(handshake_unknown_local_protocol_fails_on_first_byte),
         cmocka_unit_test(every_error_code_and_fault_has_a_description),
-        cmocka_unit_test(proto_table_is_symmetric_and_named),
     };
     int rc = cmocka_run_group_tests_name("handshake", tests, NULL, NULL);
     vectors_free(&hsv);

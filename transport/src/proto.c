@@ -2,79 +2,87 @@
 
 #include <string.h>
 
-struct proto_entry {
-    uint16_t id;
-    uint16_t peer;
-    const char *name;
+/* Short names keep one protocol on one row of the table. */
+enum {
+    S = SPW_PF_SENDS,
+    R = SPW_PF_RECEIVES,
+    E = SPW_PF_ECHOES,
+    Q = SPW_PF_REQUESTS,
+    B = SPW_PF_BROADCASTS,
+    F = SPW_PF_SENDS_FIRST,
 };
 
-static const struct proto_entry proto_table[SPW_PROTO_COUNT] = {
-    {SPW_PROTO_PAIR0, SPW_PROTO_PAIR0, "pair0"},
-    {SPW_PROTO_PAIR1, SPW_PROTO_PAIR1, "pair1"},
-    {SPW_PROTO_PUB, SPW_PROTO_SUB, "pub"},
-    {SPW_PROTO_SUB, SPW_PROTO_PUB, "sub"},
-    {SPW_PROTO_REQ, SPW_PROTO_REP, "req"},
-    {SPW_PROTO_REP, SPW_PROTO_REQ, "rep"},
-    {SPW_PROTO_PUSH, SPW_PROTO_PULL, "push"},
-    {SPW_PROTO_PULL, SPW_PROTO_PUSH, "pull"},
-    {SPW_PROTO_SURVEYOR, SPW_PROTO_RESPONDENT, "surveyor"},
-    {SPW_PROTO_RESPONDENT, SPW_PROTO_SURVEYOR, "respondent"},
-    {SPW_PROTO_BUS, SPW_PROTO_BUS, "bus"},
+/* The aliases are the names users type in nngcat and NNG's own spellings. */
+/* clang-format off */
+static const spw_proto_desc proto_table[SPW_PROTO_COUNT] = {
+    {SPW_PROTO_PAIR0,      SPW_PROTO_PAIR0,      "pair0",      {NULL},                       SPW_HDR_NONE,      S | R | E | F},
+    {SPW_PROTO_PAIR1,      SPW_PROTO_PAIR1,      "pair1",      {"pair", NULL},               SPW_HDR_PAIR1,     S | R | E | F},
+    {SPW_PROTO_PUB,        SPW_PROTO_SUB,        "pub",        {"pub0", NULL},               SPW_HDR_NONE,      S | B | F},
+    {SPW_PROTO_SUB,        SPW_PROTO_PUB,        "sub",        {"sub0", NULL},               SPW_HDR_NONE,      R},
+    {SPW_PROTO_REQ,        SPW_PROTO_REP,        "req",        {"req0", NULL},               SPW_HDR_REQID,     S | R | Q | F},
+    {SPW_PROTO_REP,        SPW_PROTO_REQ,        "rep",        {"rep0", NULL},               SPW_HDR_BACKTRACE, S | R | E},
+    {SPW_PROTO_PUSH,       SPW_PROTO_PULL,       "push",       {"push0", NULL},              SPW_HDR_NONE,      S | F},
+    {SPW_PROTO_PULL,       SPW_PROTO_PUSH,       "pull",       {"pull0", NULL},              SPW_HDR_NONE,      R},
+    {SPW_PROTO_SURVEYOR,   SPW_PROTO_RESPONDENT, "surveyor",   {"survey", "surveyor0", NULL}, SPW_HDR_REQID,     S | R | Q | B | F},
+    {SPW_PROTO_RESPONDENT, SPW_PROTO_SURVEYOR,   "respondent", {"respondent0", NULL},        SPW_HDR_BACKTRACE, S | R | E},
+    {SPW_PROTO_BUS,        SPW_PROTO_BUS,        "bus",        {"bus0", NULL},               SPW_HDR_NONE,      S | R | E | B | F},
 };
+/* clang-format on */
 
-/* Names users type that are not the canonical ones (nngcat and NNG's own
- * spellings). */
-static const struct {
-    const char *alias;
-    uint16_t id;
-} proto_alias[] = {
-    {"pair", SPW_PROTO_PAIR1}, {"pub0", SPW_PROTO_PUB},      {"sub0", SPW_PROTO_SUB},
-    {"req0", SPW_PROTO_REQ},   {"rep0", SPW_PROTO_REP},      {"push0", SPW_PROTO_PUSH},
-    {"pull0", SPW_PROTO_PULL}, {"survey", SPW_PROTO_SURVEYOR}, {"surveyor0", SPW_PROTO_SURVEYOR},
-    {"respondent0", SPW_PROTO_RESPONDENT}, {"bus0", SPW_PROTO_BUS},
-};
-
-static const struct proto_entry *proto_find(uint16_t id)
+int spw_proto_index(uint16_t id)
 {
     for (int i = 0; i < SPW_PROTO_COUNT; i++)
         if (proto_table[i].id == id)
-            return &proto_table[i];
-    return 0;
+            return i;
+    return -1;
+}
+
+const spw_proto_desc *spw_proto_desc_at(int i)
+{
+    if (i < 0 || i >= SPW_PROTO_COUNT)
+        return NULL;
+    return &proto_table[i];
+}
+
+const spw_proto_desc *spw_proto_desc_of(uint16_t id)
+{
+    return spw_proto_desc_at(spw_proto_index(id));
 }
 
 int spw_proto_known(uint16_t id)
 {
-    return proto_find(id) != 0;
+    return spw_proto_desc_of(id) != NULL;
 }
 
 int spw_proto_peer(uint16_t id)
 {
-    const struct proto_entry *e = proto_find(id);
-    return e ? e->peer : -1;
+    const spw_proto_desc *d = spw_proto_desc_of(id);
+    return d ? d->peer : -1;
 }
 
 const char *spw_proto_name(uint16_t id)
 {
-    const struct proto_entry *e = proto_find(id);
-    return e ? e->name : 0;
+    const spw_proto_desc *d = spw_proto_desc_of(id);
+    return d ? d->name : NULL;
 }
 
 int spw_proto_by_name(const char *name)
 {
     if (!name)
         return -1;
+    /* Canonical names first, so an alias can never shadow one. */
     for (int i = 0; i < SPW_PROTO_COUNT; i++)
         if (strcmp(proto_table[i].name, name) == 0)
             return proto_table[i].id;
-    for (size_t i = 0; i < sizeof proto_alias / sizeof proto_alias[0]; i++)
-        if (strcmp(proto_alias[i].alias, name) == 0)
-            return proto_alias[i].id;
+    for (int i = 0; i < SPW_PROTO_COUNT; i++)
+        for (const char *const *a = proto_table[i].aliases; *a; a++)
+            if (strcmp(*a, name) == 0)
+                return proto_table[i].id;
     return -1;
 }
 
 int spw_proto_at(int i)
 {
-    if (i < 0 || i >= SPW_PROTO_COUNT)
-        return -1;
-    return proto_table[i].id;
+    const spw_proto_desc *d = spw_proto_desc_at(i);
+    return d ? d->id : -1;
 }

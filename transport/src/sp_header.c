@@ -17,18 +17,8 @@ static void store_be32(uint8_t *p, uint32_t v)
 
 int spw_hdr_kind_for(uint16_t proto)
 {
-    switch (proto) {
-    case SPW_PROTO_REP:
-    case SPW_PROTO_RESPONDENT:
-        return SPW_HDR_BACKTRACE;
-    case SPW_PROTO_REQ:
-    case SPW_PROTO_SURVEYOR:
-        return SPW_HDR_REQID;
-    case SPW_PROTO_PAIR1:
-        return SPW_HDR_PAIR1;
-    default:
-        return SPW_HDR_NONE;
-    }
+    const spw_proto_desc *d = spw_proto_desc_of(proto);
+    return d ? d->hdr_kind : SPW_HDR_NONE;
 }
 
 int spw_backtrace_parse(const uint8_t *msg, size_t len, int ttl, size_t *hdr_len, int *hops)

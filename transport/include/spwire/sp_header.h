@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spwire/proto.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -34,16 +36,9 @@ enum spw_hdr_verdict {
     SPW_HDR_MALFORMED = 2, /* garbage: discard and close the pipe */
 };
 
-/* Which header a protocol's messages carry (as received by it). */
-enum spw_hdr_kind {
-    SPW_HDR_NONE = 0,
-    SPW_HDR_BACKTRACE, /* rep, respondent: a request or survey arrives */
-    SPW_HDR_REQID,     /* req, surveyor: a reply or response arrives */
-    SPW_HDR_PAIR1,     /* pair1 */
-};
-
-/* Header kind for messages received by protocol proto; SPW_HDR_NONE for
- * unknown protocols too. */
+/* Header kind (enum spw_hdr_kind, proto.h) for messages received by
+ * protocol proto: its table row's hdr_kind; SPW_HDR_NONE for unknown
+ * protocols too. */
 int spw_hdr_kind_for(uint16_t proto);
 
 /* Backtrace at the front of msg (rep/respondent side). ttl (1..255) is the
