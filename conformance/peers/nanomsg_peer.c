@@ -141,21 +141,41 @@ static void be_close(void *ctx)
 	}
 }
 
-static int nn_proto(enum spw_peer_proto id)
+/* nanomsg's socket type for each protocol of spwire's table it has: the one
+ * list of what this peer can open (its protocol mask is made from it).
+ * nanomsg has no pair1. */
+static const struct {
+	uint16_t id;
+	int nn;
+} nn_protos[] = {
+	{SPW_PROTO_PAIR0, NN_PAIR},
+	{SPW_PROTO_PUB, NN_PUB},
+	{SPW_PROTO_SUB, NN_SUB},
+	{SPW_PROTO_REQ, NN_REQ},
+	{SPW_PROTO_REP, NN_REP},
+	{SPW_PROTO_PUSH, NN_PUSH},
+	{SPW_PROTO_PULL, NN_PULL},
+	{SPW_PROTO_SURVEYOR, NN_SURVEYOR},
+	{SPW_PROTO_RESPONDENT, NN_RESPONDENT},
+	{SPW_PROTO_BUS, NN_BUS},
+};
+#define N_NN_PROTOS (sizeof(nn_protos) / sizeof(nn_protos[0]))
+
+static unsigned long nn_proto_mask(void)
 {
-	switch (id) {
-	case SPW_P_PAIR0: return NN_PAIR;
-	case SPW_P_PUB: return NN_PUB;
-	case SPW_P_SUB: return NN_SUB;
-	case SPW_P_REQ: return NN_REQ;
-	case SPW_P_REP: return NN_REP;
-	case SPW_P_PUSH: return NN_PUSH;
-	case SPW_P_PULL: return NN_PULL;
-	case SPW_P_SURVEYOR: return NN_SURVEYOR;
-	case SPW_P_RESPONDENT: return NN_RESPONDENT;
-	case SPW_P_BUS: return NN_BUS;
-	default: return -1;
-	}
+	unsigned long mask = 0;
+
+	for (size_t i = 0; i < N_NN_PROTOS; i++)
+		mask |= spw_peer_proto_bit(nn_protos[i].id);
+	return mask;
+}
+
+static int nn_proto(const spw_proto_desc *p)
+{
+	for (size_t i = 0; i < N_NN_PROTOS; i++)
+		if (nn_protos[i].id == p->id)
+			return nn_protos[i].nn;
+	return -1;
 }
 
 static int setup_failed(struct nn_peer *p, const char *op, int e)
@@ -178,7 +198,7 @@ int main(int argc, char **argv)
 	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	spw_peer_caps caps = {
 		.prog = prog,
-		.proto_mask = SPW_ALL_PROTOS & ~(1UL << SPW_P_PAIR1),
+		.proto_mask = nn_proto_mask(),
 		.fd_ok = 0,
 		.fd_unsupported = "socket:// needs NNG >= 1.9",
 		.raw_ok = 0,
@@ -195,7 +215,7 @@ int main(int argc, char **argv)
 		return 2;
 
 	spw_ev_init(stdout);
-	spw_ev_start("nanomsg", SPW_NANOMSG_VERSION, o.proto_name);
+	spw_ev_start("nanomsg", SPW_NANOMSG_VERSION, o.proto->name);
 
 	p.sock = nn_socket(AF_SP, nn_proto(o.proto));
 	if (p.sock < 0) {
@@ -207,8 +227,8 @@ int main(int argc, char **argv)
 	    (o.recvmax_set &&
 	        setopt_int(p.sock, NN_SOL_SOCKET, NN_RCVMAXSIZE,
 	            o.recvmax > 0x7fffffff ? 0x7fffffff : (int)o.recvmax) < 0) ||
-	    (o.proto == SPW_P_SUB && nn_setsockopt(p.sock, NN_SUB, NN_SUB_SUBSCRIBE, "", 0) < 0) ||
-	    (o.proto == SPW_P_SURVEYOR &&
+	    (o.proto->id == SPW_PROTO_SUB && nn_setsockopt(p.sock, NN_SUB, NN_SUB_SUBSCRIBE, "", 0) < 0) ||
+	    (o.proto->id == SPW_PROTO_SURVEYOR &&
 	        setopt_int(p.sock, NN_SURVEYOR, NN_SURVEYOR_DEADLINE, o.timeout_ms) < 0)) {
 		code = setup_failed(&p, "setopt", nn_errno());
 		goto out;

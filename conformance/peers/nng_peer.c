@@ -256,22 +256,41 @@ static void be_close(void *ctx)
 	}
 }
 
-static int open_socket(enum spw_peer_proto p, nng_socket *s)
+/* NNG's constructor for each protocol of spwire's table: the one list of
+ * what this peer can open (its protocol mask is made from it). */
+static const struct {
+	uint16_t id;
+	int (*open)(nng_socket *);
+} nng_protos[] = {
+	{SPW_PROTO_PAIR0, nng_pair0_open},
+	{SPW_PROTO_PAIR1, nng_pair1_open},
+	{SPW_PROTO_PUB, nng_pub0_open},
+	{SPW_PROTO_SUB, nng_sub0_open},
+	{SPW_PROTO_REQ, nng_req0_open},
+	{SPW_PROTO_REP, nng_rep0_open},
+	{SPW_PROTO_PUSH, nng_push0_open},
+	{SPW_PROTO_PULL, nng_pull0_open},
+	{SPW_PROTO_SURVEYOR, nng_surveyor0_open},
+	{SPW_PROTO_RESPONDENT, nng_respondent0_open},
+	{SPW_PROTO_BUS, nng_bus0_open},
+};
+#define N_NNG_PROTOS (sizeof(nng_protos) / sizeof(nng_protos[0]))
+
+static unsigned long nng_proto_mask(void)
 {
-	switch (p) {
-	case SPW_P_PAIR0: return nng_pair0_open(s);
-	case SPW_P_PAIR1: return nng_pair1_open(s);
-	case SPW_P_PUB: return nng_pub0_open(s);
-	case SPW_P_SUB: return nng_sub0_open(s);
-	case SPW_P_REQ: return nng_req0_open(s);
-	case SPW_P_REP: return nng_rep0_open(s);
-	case SPW_P_PUSH: return nng_push0_open(s);
-	case SPW_P_PULL: return nng_pull0_open(s);
-	case SPW_P_SURVEYOR: return nng_surveyor0_open(s);
-	case SPW_P_RESPONDENT: return nng_respondent0_open(s);
-	case SPW_P_BUS: return nng_bus0_open(s);
-	default: return NNG_ENOTSUP;
-	}
+	unsigned long mask = 0;
+
+	for (size_t i = 0; i < N_NNG_PROTOS; i++)
+		mask |= spw_peer_proto_bit(nng_protos[i].id);
+	return mask;
+}
+
+static int open_socket(const spw_proto_desc *p, nng_socket *s)
+{
+	for (size_t i = 0; i < N_NNG_PROTOS; i++)
+		if (nng_protos[i].id == p->id)
+			return nng_protos[i].open(s);
+	return NNG_ENOTSUP;
 }
 
 /* Reports a setup failure and finishes the run (exit code 1). */
@@ -342,7 +361,7 @@ int main(int argc, char **argv)
 	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	spw_peer_caps caps = {
 		.prog = prog,
-		.proto_mask = SPW_ALL_PROTOS,
+		.proto_mask = nng_proto_mask(),
 		.fd_ok = SPW_HAVE_SOCKET_FD,
 		.fd_unsupported = "socket:// needs NNG >= 1.9",
 		.raw_ok = 0,
@@ -366,7 +385,7 @@ int main(int argc, char **argv)
 	pthread_cond_init(&np.cv, NULL);
 	np.is_fd = o.ep == SPW_EP_FD;
 
-	spw_ev_start("nng", nng_version(), o.proto_name);
+	spw_ev_start("nng", nng_version(), o.proto->name);
 
 	rv = open_socket(o.proto, &np.sock);
 	if (rv != 0) {
@@ -390,9 +409,9 @@ int main(int argc, char **argv)
 		/* -1 means unlimited, which is 0 for NNG; others verbatim. */
 		rv = nng_socket_set_size(np.sock, NNG_OPT_RECVMAXSZ,
 		    o.recvmax < 0 ? 0 : (size_t)o.recvmax);
-	if (rv == 0 && o.proto == SPW_P_SUB)
+	if (rv == 0 && o.proto->id == SPW_PROTO_SUB)
 		rv = nng_socket_set(np.sock, NNG_OPT_SUB_SUBSCRIBE, "", 0);
-	if (rv == 0 && o.proto == SPW_P_SURVEYOR)
+	if (rv == 0 && o.proto->id == SPW_PROTO_SURVEYOR)
 		rv = nng_socket_set_ms(np.sock, NNG_OPT_SURVEYOR_SURVEYTIME, o.timeout_ms);
 	if (rv != 0) {
 		code = setup_failed(&np, op, rv);

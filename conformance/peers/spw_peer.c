@@ -52,7 +52,6 @@ struct peer_pipe {
 
 struct spw_peer {
     const spw_peer_opts *o;
-    uint16_t proto;
     spw_listener *l;
     int listen_fd; /* --tcp-listen, else -1 */
     struct peer_pipe pipes[MAX_PIPES];
@@ -232,17 +231,16 @@ static int be_wait_peers(void *ctx, int n, int timeout_ms, spw_peer_err *err)
 static size_t make_header(struct spw_peer *sp, uint8_t *hdr, spw_peer_err *err, int *bad)
 {
     *bad = 0;
-    switch (sp->proto) {
-    case SPW_PROTO_REQ:
-    case SPW_PROTO_SURVEYOR:
+    /* Our messages carry the header our peer receives. */
+    switch (spw_hdr_kind_for(sp->o->proto->peer)) {
+    case SPW_HDR_BACKTRACE:
         sp->next_id = (sp->next_id + 1) & 0x7fffffff;
         if (sp->next_id == 0)
             sp->next_id = 1;
         sp->want_id = sp->next_id | SPW_REQID_FLAG;
         spw_reqid_encode(hdr, sp->next_id);
         return 4;
-    case SPW_PROTO_REP:
-    case SPW_PROTO_RESPONDENT:
+    case SPW_HDR_REQID:
         if (!sp->reply_to) {
             *bad = 1;
             fail(err, SPW_ESTATE, "no request to reply to");
@@ -250,7 +248,7 @@ static size_t make_header(struct spw_peer *sp, uint8_t *hdr, spw_peer_err *err, 
         }
         memcpy(hdr, sp->btrace, sp->btrace_len);
         return sp->btrace_len;
-    case SPW_PROTO_PAIR1:
+    case SPW_HDR_PAIR1:
         spw_pair1_encode(hdr, 1);
         return 4;
     default:
@@ -285,7 +283,7 @@ static int be_send(void *ctx, const void *data, size_t len, spw_peer_err *err)
     size_t hlen = make_header(sp, hdr, err, &bad);
     if (bad)
         return -1;
-    if (sp->proto == SPW_PROTO_REP || sp->proto == SPW_PROTO_RESPONDENT) {
+    if (spw_peer_proto_replies(sp->o->proto)) {
         for (int i = 0; i < sp->npipes; i++)
             if (sp->pipes[i].p == sp->reply_to) {
                 sp->reply_to = NULL;
@@ -295,9 +293,7 @@ static int be_send(void *ctx, const void *data, size_t len, spw_peer_err *err)
     }
     if (wait_for_pipes(sp, 1, deadline, err) != 0)
         return -1;
-    int broadcast = sp->proto == SPW_PROTO_PUB || sp->proto == SPW_PROTO_BUS ||
-                    sp->proto == SPW_PROTO_SURVEYOR;
-    if (!broadcast) {
+    if (!(sp->o->proto->flags & SPW_PF_BROADCASTS)) {
         int i = sp->rr++ % sp->npipes;
         return send_on(sp, i, hdr, hlen, data, len, deadline, err);
     }
@@ -313,7 +309,7 @@ static int be_send(void *ctx, const void *data, size_t len, spw_peer_err *err)
 static int check_header(struct spw_peer *sp, spw_pipe *from, const spw_msg *m, size_t *off)
 {
     *off = 0;
-    switch (spw_hdr_kind_for(sp->proto)) {
+    switch (sp->o->proto->hdr_kind) {
     case SPW_HDR_BACKTRACE: {
         int hops;
         int v = spw_backtrace_parse(m->data, m->len, SPW_TTL_DEFAULT, off, &hops);
@@ -344,7 +340,8 @@ static int check_header(struct spw_peer *sp, spw_pipe *from, const spw_msg *m, s
             emit_drop(why);
             return 0;
         }
-        if (sp->proto == SPW_PROTO_REQ)
+        /* A request takes one reply; a survey, broadcast, collects many. */
+        if (!(sp->o->proto->flags & SPW_PF_BROADCASTS))
             sp->want_id = 0;
         *off = 4;
         return 1;
@@ -564,7 +561,7 @@ int main(int argc, char **argv)
     const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     spw_peer_caps caps = {
         .prog = prog,
-        .proto_mask = SPW_ALL_PROTOS,
+        .proto_mask = SPW_PEER_ALL_PROTOS,
         .fd_ok = 1,
         .fd_unsupported = NULL,
         .raw_ok = 0,
@@ -578,19 +575,17 @@ int main(int argc, char **argv)
         return 2;
 
     spw_ev_init(stdout);
-    const char *name = spw_peer_proto_info(o.proto)->name;
-    spw_ev_start("spwire", SPWIRE_VERSION_STRING, name);
+    spw_ev_start("spwire", SPWIRE_VERSION_STRING, o.proto->name);
 
     struct spw_peer sp;
     memset(&sp, 0, sizeof sp);
     sp.o = &o;
     sp.listen_fd = -1;
-    sp.proto = (uint16_t)spw_proto_by_name(name);
     spw_peer_err err = {"EINTERNAL", ""};
     const char *op = "listener";
     int code = 1;
 
-    rv = spw_listener_create(&sp.l, sp.proto, SPW_URL, NULL);
+    rv = spw_listener_create(&sp.l, o.proto->id, SPW_URL, NULL);
     if (rv == SPW_OK && o.recvmax_set)
         rv = spw_listener_set_size(sp.l, SPW_OPT_RECVMAXSZ,
                                    o.recvmax < 0 ? 0 : (uint64_t)o.recvmax);

@@ -7,29 +7,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEND SPW_MODE_SEND
-#define RECV SPW_MODE_RECV
-#define ECHO SPW_MODE_ECHO
-
-static const struct spw_peer_proto_info protos[SPW_P_COUNT] = {
-	[SPW_P_PAIR0] = {"pair0", "pair0", SEND | RECV | ECHO},
-	[SPW_P_PAIR1] = {"pair1", "pair1", SEND | RECV | ECHO},
-	[SPW_P_PUB] = {"pub", "sub", SEND},
-	[SPW_P_SUB] = {"sub", "pub", RECV},
-	[SPW_P_REQ] = {"req", "rep", SEND},
-	[SPW_P_REP] = {"rep", "req", SEND | ECHO},
-	[SPW_P_PUSH] = {"push", "pull", SEND},
-	[SPW_P_PULL] = {"pull", "push", RECV},
-	[SPW_P_SURVEYOR] = {"surveyor", "respondent", SEND},
-	[SPW_P_RESPONDENT] = {"respondent", "surveyor", SEND | ECHO},
-	[SPW_P_BUS] = {"bus", "bus", SEND | RECV | ECHO},
-};
-
-const struct spw_peer_proto_info *spw_peer_proto_info(enum spw_peer_proto id)
+unsigned long spw_peer_proto_bit(uint16_t id)
 {
-	if ((int)id < 0 || id >= SPW_P_COUNT)
-		return NULL;
-	return &protos[id];
+	int i = spw_proto_index(id);
+
+	return i < 0 ? 0 : 1UL << i;
+}
+
+int spw_peer_proto_replies(const spw_proto_desc *d)
+{
+	return (d->flags & SPW_PF_ECHOES) && !(d->flags & SPW_PF_SENDS_FIRST);
+}
+
+/* The behaviours --proto d may run. --recv only reports what arrives: a
+ * requester's replies answer its own sends and a replier owes each request
+ * an answer, so neither may just receive. */
+static unsigned modes_of(const spw_proto_desc *d)
+{
+	unsigned m = 0;
+
+	if (d->flags & SPW_PF_SENDS)
+		m |= SPW_MODE_SEND;
+	if (d->flags & SPW_PF_ECHOES)
+		m |= SPW_MODE_ECHO;
+	if ((d->flags & SPW_PF_RECEIVES) && !(d->flags & SPW_PF_REQUESTS) &&
+	    !spw_peer_proto_replies(d))
+		m |= SPW_MODE_RECV;
+	return m;
+}
+
+/* The --proto lines of the usage: every name of the table, in its order,
+ * wrapped before column 79. */
+static void usage_protos(FILE *f)
+{
+	static const char indent[] = "                      ";
+	size_t col = sizeof(indent) - 1;
+
+	fputs("  --proto NAME        ", f);
+	for (int i = 0; i < SPW_PROTO_COUNT; i++) {
+		const char *name = spw_proto_desc_at(i)->name;
+		if (i > 0 && col + 1 + strlen(name) > 78) {
+			fprintf(f, "\n%s", indent);
+			col = sizeof(indent) - 1;
+		} else if (i > 0) {
+			fputc(' ', f);
+			col++;
+		}
+		fputs(name, f);
+		col += strlen(name);
+	}
+	fputc('\n', f);
 }
 
 void spw_peer_usage(FILE *f, const char *prog)
@@ -39,9 +66,10 @@ void spw_peer_usage(FILE *f, const char *prog)
 	    "\n"
 	    "A reference SP peer: runs one socket, prints events as JSON lines on stdout.\n"
 	    "\n"
-	    "Protocol:\n"
-	    "  --proto NAME        pair0 pair1 pub sub req rep push pull surveyor\n"
-	    "                      respondent bus\n"
+	    "Protocol:\n",
+	    prog);
+	usage_protos(f);
+	fprintf(f,
 	    "Endpoint (exactly one):\n"
 	    "  --fd N              inherited connected stream socket (socket://);\n"
 	    "                      repeat it to hand several sockets to one listener\n"
@@ -83,7 +111,7 @@ void spw_peer_usage(FILE *f, const char *prog)
 	    "  --help              show this help\n"
 	    "\n"
 	    "Exit status: 0 behaviour completed, 1 it did not, 2 usage error.\n",
-	    prog, SPW_DEFAULT_TIMEOUT_MS, SPW_DEFAULT_LINGER_MS);
+	    SPW_DEFAULT_TIMEOUT_MS, SPW_DEFAULT_LINGER_MS);
 }
 
 static int usage_error(const char *prog, const char *fmt, const char *arg)
@@ -279,7 +307,6 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 	long long v;
 
 	memset(o, 0, sizeof(*o));
-	o->proto = SPW_P_COUNT;
 	o->fd = -1;
 	o->size = -1;
 	o->count = 1;
@@ -422,13 +449,13 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 
 	if (proto_arg == NULL)
 		BAD("--proto is required%s", "");
-	for (i = 0; i < SPW_P_COUNT; i++)
-		if (strcmp(proto_arg, protos[i].name) == 0)
-			o->proto = (enum spw_peer_proto)i;
-	if (o->proto == SPW_P_COUNT)
+	/* Canonical names only: the peers' command lines name protocols one way. */
+	for (i = 0; i < SPW_PROTO_COUNT; i++)
+		if (strcmp(proto_arg, spw_proto_desc_at(i)->name) == 0)
+			o->proto = spw_proto_desc_at(i);
+	if (o->proto == NULL)
 		BAD("--proto: unknown protocol '%s'", proto_arg);
-	o->proto_name = protos[o->proto].name;
-	if (caps && !(caps->proto_mask & (1UL << o->proto)))
+	if (caps && !(caps->proto_mask & spw_peer_proto_bit(o->proto->id)))
 		BAD("protocol '%s' is not supported by this peer", proto_arg);
 
 	if (n_ep == 0)
@@ -447,7 +474,7 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 	if (want_send + want_recv + want_echo != 1)
 		BAD("exactly one behaviour is required: --send/--send-file/--size, --recv or --echo%s", "");
 	o->mode = want_send ? SPW_MODE_SEND : want_recv ? SPW_MODE_RECV : SPW_MODE_ECHO;
-	if (!(protos[o->proto].modes & o->mode))
+	if (!(modes_of(o->proto) & o->mode))
 		BAD("protocol '%s' cannot do this behaviour (see --help)", proto_arg);
 	if (o->raw && caps && !caps->raw_ok)
 		BAD("--raw is not supported by this peer%s", "");

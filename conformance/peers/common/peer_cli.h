@@ -8,22 +8,10 @@
 #define SPW_PEER_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
-enum spw_peer_proto {
-	SPW_P_PAIR0,
-	SPW_P_PAIR1,
-	SPW_P_PUB,
-	SPW_P_SUB,
-	SPW_P_REQ,
-	SPW_P_REP,
-	SPW_P_PUSH,
-	SPW_P_PULL,
-	SPW_P_SURVEYOR,
-	SPW_P_RESPONDENT,
-	SPW_P_BUS,
-	SPW_P_COUNT
-};
+#include "spwire/proto.h"
 
 /* Behaviour modes. */
 enum spw_mode {
@@ -40,34 +28,34 @@ enum spw_ep_kind {
 	SPW_EP_TCP_CONNECT /* --tcp-connect URL */
 };
 
-struct spw_peer_proto_info {
-	const char *name;      /* CLI / SP name, e.g. "surveyor" */
-	const char *peer_name; /* name of the expected peer protocol */
-	unsigned modes;        /* allowed spw_mode bits */
-};
-
-/* Returns NULL for an out-of-range id. */
-const struct spw_peer_proto_info *spw_peer_proto_info(enum spw_peer_proto id);
-
 /* What a backend supports; unsupported requests are usage errors. */
 typedef struct spw_peer_caps {
 	const char *prog;            /* program name for messages */
-	unsigned long proto_mask;    /* bit (1UL << spw_peer_proto) per protocol */
+	unsigned long proto_mask;    /* spw_peer_proto_bit() of each protocol */
 	int fd_ok;                   /* --fd supported */
 	const char *fd_unsupported;  /* message when it is not */
 	int raw_ok;                  /* --raw supported */
 	int wait_close_ok;           /* --wait-close supported */
 } spw_peer_caps;
 
-#define SPW_ALL_PROTOS ((1UL << SPW_P_COUNT) - 1)
+/* Protocols are those of spwire's table (spwire/proto.h); a backend's
+ * protocol mask has the bit of each protocol's table index. */
+#define SPW_PEER_ALL_PROTOS ((1UL << SPW_PROTO_COUNT) - 1)
+
+/* The mask bit of protocol id; 0 when id is not in the table. */
+unsigned long spw_peer_proto_bit(uint16_t id);
+
+/* 1 when protocol d only ever sends in answer to what it received, back
+ * down the pipe it came from (rep, respondent): it echoes but never sends
+ * first. */
+int spw_peer_proto_replies(const spw_proto_desc *d);
 
 /* Most --fd options one command line may carry. */
 #define SPW_PEER_MAX_FDS 16
 #define SPW_PEER_MAX_SIZES 64
 
 typedef struct spw_peer_opts {
-	enum spw_peer_proto proto;
-	const char *proto_name;
+	const spw_proto_desc *proto; /* --proto, a row of spwire's table */
 	enum spw_ep_kind ep;
 	int fd;              /* SPW_EP_FD: the first --fd */
 	int fds[SPW_PEER_MAX_FDS]; /* SPW_EP_FD: every --fd, in order */

@@ -138,13 +138,15 @@ int spw_peer_run(const spw_peer_opts *o, const spw_peer_backend *b)
 	for (k = 0; ok && k < o->count; k++) {
 		switch (o->mode) {
 		case SPW_MODE_SEND:
-			if (o->proto == SPW_P_REP || o->proto == SPW_P_RESPONDENT) {
+			if (spw_peer_proto_replies(o->proto)) {
 				/* Reply to each request with the payload. */
 				ok = recv_report(&r) == 0 && send_payload(&r, k) == 0;
-			} else if (o->proto == SPW_P_REQ) {
-				ok = send_payload(&r, k) == 0 && recv_report(&r) == 0;
-			} else if (o->proto == SPW_P_SURVEYOR) {
+			} else if ((o->proto->flags & SPW_PF_REQUESTS) &&
+			    (o->proto->flags & SPW_PF_BROADCASTS)) {
+				/* A survey: collect the responses of every pipe. */
 				ok = survey(&r, k) == 0;
+			} else if (o->proto->flags & SPW_PF_REQUESTS) {
+				ok = send_payload(&r, k) == 0 && recv_report(&r) == 0;
 			} else {
 				ok = send_payload(&r, k) == 0;
 			}
