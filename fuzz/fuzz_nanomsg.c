@@ -96,6 +96,7 @@
 #include <nanomsg/survey.h>
 
 #include "fuzz_common.h"
+#include "spwire/proto.h"
 #include "ref_peer.h"
 
 /* The table below passes nanomsg's socket types where the SP header wants
@@ -127,28 +128,29 @@ const char *__asan_default_options(void)
 #define NN_FUZZ_DEFAULT_LIMIT (1 << 20) /* nanomsg's own default, and limit 1 */
 #define NN_FUZZ_BIND_TRIES 100
 
+/* nanomsg's side of each protocol; name, peer and whether it sends
+ * unprompted (the send path byte 1 bit 2 exercises) are spwire's table's,
+ * read through the socket type, which is the SP protocol id. */
 typedef struct nn_fuzz_proto {
-    const char *name;
-    int type;          /* nanomsg's socket type = the SP protocol id */
-    uint16_t peer;     /* the id a valid peer announces */
-    int can_send;      /* the send path is exercised by byte 1 bit 2 */
-    int can_recv;      /* messages to drain */
-    int header_only;   /* only the stream's first 8 bytes are written */
+    int type;             /* nanomsg's socket type = the SP protocol id */
+    int can_recv;         /* messages to drain */
+    int header_only;      /* only the stream's first 8 bytes are written */
     int fresh_after_send; /* closed after an input in which it sent */
 } nn_fuzz_proto;
 
 static const nn_fuzz_proto PROTOS[] = {
-    {"pair", NN_PAIR, 0x10, 1, 1, 0, 0},
-    {"pub", NN_PUB, 0x21, 1, 0, 1, 0},
-    {"sub", NN_SUB, 0x20, 0, 1, 0, 0},
-    {"req", NN_REQ, 0x31, 1, 0, 1, 1},
-    {"rep", NN_REP, 0x30, 0, 1, 0, 0},
-    {"push", NN_PUSH, 0x51, 1, 0, 1, 0},
-    {"pull", NN_PULL, 0x50, 0, 1, 0, 0},
-    {"surveyor", NN_SURVEYOR, 0x63, 1, 0, 1, 1},
-    {"respondent", NN_RESPONDENT, 0x62, 0, 1, 0, 0},
-    {"bus", NN_BUS, 0x70, 1, 1, 0, 0},
+    {NN_PAIR, 1, 0, 0},       {NN_PUB, 0, 1, 0},      {NN_SUB, 1, 0, 0},
+    {NN_REQ, 0, 1, 1},        {NN_REP, 1, 0, 0},      {NN_PUSH, 0, 1, 0},
+    {NN_PULL, 1, 0, 0},       {NN_SURVEYOR, 0, 1, 1}, {NN_RESPONDENT, 1, 0, 0},
+    {NN_BUS, 1, 0, 0},
 };
+
+static const spw_proto_desc *nn_desc(const nn_fuzz_proto *pr)
+{
+    const spw_proto_desc *d = spw_proto_desc_of((uint16_t)pr->type);
+    SPW_FUZZ_CHECK(d != NULL);
+    return d;
+}
 #define NPROTOS (sizeof PROTOS / sizeof PROTOS[0])
 
 /* One nanomsg socket: a protocol with one receive limit. */
@@ -215,7 +217,7 @@ static void open_slot(nn_fuzz_slot *sl, const nn_fuzz_proto *pr, int k)
         set_int(s, NN_SOL_SOCKET, NN_RCVMAXSIZE, k == 1 ? NN_FUZZ_DEFAULT_LIMIT : SPW_REF_SMALL_LIMIT,
                 "NN_RCVMAXSIZE");
     }
-    if (pr->can_send) {
+    if (nn_desc(pr)->flags & SPW_PF_SENDS_FIRST) {
         /* A send waits for the pipe to be writable, never past the bound. */
         set_int(s, NN_SOL_SOCKET, NN_SNDTIMEO, SPW_REF_BOUND_MS, "NN_SNDTIMEO");
     }
@@ -320,7 +322,7 @@ NN_FUZZ_NOINLINE static void wait_pipe_or_eof(int fd, nn_fuzz_slot *sl)
 
 static uint16_t peer_of(size_t pi)
 {
-    return PROTOS[pi].peer;
+    return nn_desc(&PROTOS[pi])->peer;
 }
 
 /* nanomsg sends one message of body bytes: what the pipe's send path does
@@ -364,7 +366,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     int sent = 0;
-    if (in.impl_sends && pr->can_send && in.hs_valid) {
+    if (in.impl_sends && (nn_desc(pr)->flags & SPW_PF_SENDS_FIRST) && in.hs_valid) {
         /* Header first, then wait for the pipe so the send has somewhere to
          * go; the rest of the stream follows while nanomsg may be sending. */
         spw_ref_write(fd, &impl, in.stream, 8, in.cut);
@@ -382,7 +384,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* nanomsg must drop the pipe and its fd. */
     char what[160];
-    snprintf(what, sizeof what, "nanomsg %s, mode 0x%02x, cut %u, %zu stream bytes", pr->name,
+    snprintf(what, sizeof what, "nanomsg %s, mode 0x%02x, cut %u, %zu stream bytes", nn_desc(pr)->name,
              data[1], data[2], len);
     spw_ref_wait_clean(&before, &impl, no_pipes, NULL, what);
     wait_pipe_gone(sl, what);

@@ -73,6 +73,7 @@
 
 #include "fuzz_common.h"
 #include "ref_peer.h"
+#include "spwire/proto.h"
 
 #define NNG_FUZZ_NLIMITS 3
 
@@ -92,27 +93,27 @@ const char *__asan_default_options(void)
     return "allocator_may_return_null=1:max_allocation_size_mb=64:handle_abort=1";
 }
 
+/* NNG's side of each protocol; name, peer and whether it sends unprompted
+ * (the send path byte 1 bit 2 exercises) are spwire's table's. In
+ * spw_proto_at's order: byte 0 indexes it. */
 typedef struct nng_fuzz_proto {
-    const char *name;
+    uint16_t id;
     int (*open)(nng_socket *);
-    uint16_t self;    /* NNG's protocol id */
-    uint16_t peer;    /* the id a valid peer announces */
-    int can_send;     /* the send path is exercised by byte 1 bit 2 */
-    int can_recv;     /* messages to drain */
+    int can_recv; /* messages to drain */
 } nng_fuzz_proto;
 
 static const nng_fuzz_proto PROTOS[] = {
-    {"pair0", nng_pair0_open, 0x10, 0x10, 1, 1},
-    {"pair1", nng_pair1_open, 0x11, 0x11, 1, 1},
-    {"pub0", nng_pub0_open, 0x20, 0x21, 1, 0},
-    {"sub0", nng_sub0_open, 0x21, 0x20, 0, 1},
-    {"req0", nng_req0_open, 0x30, 0x31, 1, 0},
-    {"rep0", nng_rep0_open, 0x31, 0x30, 0, 1},
-    {"push0", nng_push0_open, 0x50, 0x51, 1, 0},
-    {"pull0", nng_pull0_open, 0x51, 0x50, 0, 1},
-    {"surveyor0", nng_surveyor0_open, 0x62, 0x63, 1, 1},
-    {"respondent0", nng_respondent0_open, 0x63, 0x62, 0, 1},
-    {"bus0", nng_bus0_open, 0x70, 0x70, 1, 1},
+    {SPW_PROTO_PAIR0, nng_pair0_open, 1},
+    {SPW_PROTO_PAIR1, nng_pair1_open, 1},
+    {SPW_PROTO_PUB, nng_pub0_open, 0},
+    {SPW_PROTO_SUB, nng_sub0_open, 1},
+    {SPW_PROTO_REQ, nng_req0_open, 0},
+    {SPW_PROTO_REP, nng_rep0_open, 1},
+    {SPW_PROTO_PUSH, nng_push0_open, 0},
+    {SPW_PROTO_PULL, nng_pull0_open, 1},
+    {SPW_PROTO_SURVEYOR, nng_surveyor0_open, 1},
+    {SPW_PROTO_RESPONDENT, nng_respondent0_open, 1},
+    {SPW_PROTO_BUS, nng_bus0_open, 1},
 };
 #define NPROTOS (sizeof PROTOS / sizeof PROTOS[0])
 
@@ -236,6 +237,7 @@ static void setup(void)
 #endif
     for (size_t i = 0; i < NPROTOS; i++) {
         nng_socket *s = &G.sock[i];
+        SPW_FUZZ_CHECK(spw_proto_at((int)i) == PROTOS[i].id);
         if ((rv = PROTOS[i].open(s)) != 0) {
             nng_fuzz_die("open", rv);
         }
@@ -244,7 +246,7 @@ static void setup(void)
          * protocol has the option; those that lack it are drained too. */
         (void)nng_socket_set_int(*s, NNG_OPT_RECVBUF, 8192);
         (void)nng_socket_set_int(*s, NNG_OPT_SENDBUF, 8);
-        if (PROTOS[i].self == 0x21) {
+        if (PROTOS[i].id == SPW_PROTO_SUB) {
             if ((rv = nng_socket_set(*s, NNG_OPT_SUB_SUBSCRIBE, "", 0)) != 0) {
                 nng_fuzz_die("subscribe", rv);
             }
@@ -307,7 +309,7 @@ static size_t live_pipes_cb(void *ctx)
 
 static uint16_t peer_of(size_t pi)
 {
-    return PROTOS[pi].peer;
+    return (uint16_t)spw_proto_peer(PROTOS[pi].id);
 }
 
 /* NNG sends one message: what the pipe's send path does with a peer that may
@@ -323,7 +325,7 @@ static void nng_side_send(size_t pi, size_t body, nng_ctx *ctx, int *have_ctx)
     if (body > 0) {
         memset(nng_msg_body(m), 0x5A, body);
     }
-    if (PROTOS[pi].self == 0x30) {
+    if (PROTOS[pi].id == SPW_PROTO_REQ) {
         if (nng_ctx_open(ctx, G.sock[pi]) != 0) {
             nng_msg_free(m);
             return;
@@ -356,7 +358,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const int limit_k = in.limit_k;
     const nng_fuzz_proto *pr = &PROTOS[pi];
     const spw_ref_impl impl = {drain_nng, (void *)(uintptr_t)pi, G.recvfd[pi], 1000};
-    spw_ref_describe(&in, pr->self);
+    spw_ref_describe(&in, pr->id);
 
 #ifndef SPW_NNG_FUZZ_SOCKET
     /* After a connection that never became a pipe (a failed SP handshake),
@@ -395,14 +397,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #else
     int fd = spw_ref_connect_loopback(G.port[pi][limit_k]);
 #endif
-    spw_ref_read_header(fd, pr->self);
+    spw_ref_read_header(fd, pr->id);
     if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
         nng_fuzz_die("O_NONBLOCK", 0);
     }
 
     nng_ctx ctx;
     int have_ctx = 0;
-    if (in.impl_sends && pr->can_send && in.hs_valid) {
+    if (in.impl_sends && (spw_proto_desc_of(pr->id)->flags & SPW_PF_SENDS_FIRST) && in.hs_valid) {
         /* Header first, then wait for the pipe so the send has somewhere to
          * go; the rest of the stream follows while NNG may be sending. */
         spw_ref_write(fd, &impl, in.stream, 8, in.cut);
@@ -421,8 +423,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* NNG must drop the pipe and its fd. */
     char what[160];
-    snprintf(what, sizeof what, "NNG %s, mode 0x%02x, cut %u, %zu stream bytes", pr->name, data[1],
-             data[2], in.len);
+    snprintf(what, sizeof what, "NNG %s, mode 0x%02x, cut %u, %zu stream bytes",
+             spw_proto_name(pr->id), data[1], data[2], in.len);
     spw_ref_wait_clean(&before, &impl, live_pipes_cb, NULL, what);
     if (have_ctx) {
         nng_ctx_close(ctx);

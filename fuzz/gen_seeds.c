@@ -541,9 +541,12 @@ static void gen_nng_hops(void)
 {
     buf b = {0};
     char name[128];
-    static const uint16_t backtrace[] = {SPW_PROTO_REP, SPW_PROTO_RESPONDENT};
-    for (size_t k = 0; k < sizeof(backtrace) / sizeof(backtrace[0]); k++) {
-        uint16_t id = backtrace[k];
+    for (int k = 0; k < SPW_PROTO_COUNT; k++) {
+        const spw_proto_desc *d = spw_proto_desc_at(k);
+        if (d->hdr_kind != SPW_HDR_BACKTRACE) {
+            continue;
+        }
+        uint16_t id = d->id;
         uint32_t three[] = {0x00000001u, 0x00000002u, 0x80000003u};
         uint32_t nine[9];
         for (int i = 0; i < 8; i++) {
@@ -581,7 +584,7 @@ static void gen_ref(const ref_target *t)
         uint16_t peer = (uint16_t)spw_proto_peer(id);
         /* pair1 carries a hop count word; req/rep and surveyor/respondent a
          * request id with the top bit set; the rest take any body. */
-        uint32_t word = id == SPW_PROTO_PAIR1 ? 1u : 0x80000001u;
+        uint32_t word = spw_hdr_kind_for(id) == SPW_HDR_PAIR1 ? 1u : SPW_REQID_FLAG | 1u;
         for (unsigned end = 0; end < 3; end++) {
             for (unsigned sends = 0; sends < 2; sends++) {
                 ref_prefix(&b, t, id, (uint8_t)((end << 3) | (sends << 2)), sends ? 16 : 0);
