@@ -47,6 +47,19 @@ static void flag_values_are_the_documented_bits(void **state)
     assert_int_equal(SPW_PF_SENDS_FIRST, FIRST);
 }
 
+/* spw_proto_has: every bit asked for, of a known protocol */
+static void has_asks_for_every_flag(void **state)
+{
+    (void)state;
+    for (int i = 0; i < NEXPECT; i++) {
+        const struct expected *e = &expect[i];
+        for (unsigned f = 1; f < 64; f++)
+            assert_int_equal(spw_proto_has(e->id, f), (e->flags & f) == f);
+    }
+    assert_int_equal(spw_proto_has(0x12, 0), 0);
+    assert_int_equal(spw_proto_has(0x12, SPW_PF_SENDS), 0);
+}
+
 static void every_row_is_the_protocol(void **state)
 {
     (void)state;
@@ -139,6 +152,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(flag_values_are_the_documented_bits),
         cmocka_unit_test(every_row_is_the_protocol),
+        cmocka_unit_test(has_asks_for_every_flag),
         cmocka_unit_test(peers_are_symmetric),
         cmocka_unit_test(aliases_resolve_and_are_listed_exactly),
         cmocka_unit_test(unknown_ids_and_names_are_refused),

@@ -37,6 +37,12 @@ int spw_proto_index(uint16_t id)
     return -1;
 }
 
+int spw_proto_has(uint16_t id, unsigned flags)
+{
+    const spw_proto_desc *d = spw_proto_desc_of(id);
+    return d && (d->flags & flags) == flags;
+}
+
 const spw_proto_desc *spw_proto_desc_at(int i)
 {
     if (i < 0 || i >= SPW_PROTO_COUNT)

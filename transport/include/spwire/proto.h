@@ -76,6 +76,9 @@ const spw_proto_desc *spw_proto_desc_at(int i);
 /* The row's index in table order, or -1 when id is unknown. */
 int spw_proto_index(uint16_t id);
 
+/* 1 when id is known and has every SPW_PF_* bit of flags, else 0. */
+int spw_proto_has(uint16_t id, unsigned flags);
+
 /* The rest are short-hands for fields of spw_proto_desc_of(id). */
 
 /* 1 if id is one of the protocols above, else 0. */

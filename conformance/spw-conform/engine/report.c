@@ -1,9 +1,12 @@
-/* spw-conform — console, JUnit XML and JSON reports. */
-#include "conform.h"
+/* spw-conform engine — console, JUnit XML and JSON reports (report.h). */
+#include "report.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "outcome.h"
 #include "spwire/proto.h"
 
 static const char *group_of(const char *id, char *buf, size_t len)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ctest driver for the `conform` label (see CMakeLists.txt here).
 #
-#   conform_test.sh impl NAME PROTO exec-fd|tcp 'CMD' [spw-conform options...]
+#   conform_test.sh impl NAME PROTO exec-fd|tcp|ipc 'CMD' [spw-conform options...]
 #       runs the whole catalogue against one implementation and compares every
 #       verdict with conformance/expectations/NAME.txt
 #   conform_test.sh selftest
@@ -21,7 +21,7 @@ timeout=${SPW_CONFORM_TIMEOUT:-500}
 work=$(mktemp -d "${TMPDIR:-/tmp}/spw-conform-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # A non-zero exit says why (keeps the EXIT trap above).
-. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/common.sh"
 spw_say_why "conform_test.sh ${1:-}${2:+ $2}"
 fails=0
 
@@ -48,26 +48,20 @@ if [ "${1:-}" = impl ]; then
     args=("$@" --proto "$proto" --timeout "$timeout" --exec "$cmd"
           --junit "$work/junit.xml" --json "$work/report.json")
     [ "$kind" = tcp ] && args+=(--connect tcp://127.0.0.1:0)
+    [ "$kind" = ipc ] && args+=(--connect "ipc://$work/iut.sock")
     # A reference is held to its recorded verdicts; an implementation without
     # an expectations file (spwire's own spw-peer) is gated: every MUST passes.
     # SPW_CONFORM_RECORD=1 (re)writes a reference's file instead of comparing.
     if [ -n "${SPW_CONFORM_RECORD:-}" ] && [ "${name#spw-peer-}" = "$name" ]; then
-        args+=(--write-expect "$work/recorded.txt" -q)
+        # racing alternatives (A|B) stay while the new verdict is one of them
+        args+=(--update-expect "$SPW_CONFORM_EXPECT/$name.txt" -q)
     elif [ -f "$SPW_CONFORM_EXPECT/$name.txt" ]; then
         args+=(--expect "$SPW_CONFORM_EXPECT/$name.txt")
     fi
     "$conform" "${args[@]}"
     rc=$?
     if [ -n "${SPW_CONFORM_RECORD:-}" ] && [ "${name#spw-peer-}" = "$name" ] && [ "$rc" -ne 2 ]; then
-        # A line that lists several verdicts (a documented race) is kept
-        # while the new verdict is one of them.
-        old="$SPW_CONFORM_EXPECT/$name.txt"
-        [ -f "$old" ] || : >"$old"
-        awk 'NR == FNR { if ($2 ~ /\|/) keep[$1] = $0; next }
-             ($1 in keep) { split(keep[$1], f, " "); n = split(f[2], v, "|")
-                            for (i = 1; i <= n; i++) if (v[i] == $2) { print keep[$1]; next } }
-             { print }' "$old" "$work/recorded.txt" >"$work/merged.txt" && cp "$work/merged.txt" "$old"
-        echo "recorded $old"
+        echo "recorded $SPW_CONFORM_EXPECT/$name.txt"
         rc=0
     fi
     if [ -n "${SPW_CONFORM_REPORTS:-}" ]; then
@@ -337,6 +331,27 @@ expect_rc 1 "--expect notices a changed verdict" -- \
     "$conform" "${base[@]}" --exec "$(fd_cmd lax)" --include 'handshake.reserved*' \
     --expect "$work/exp.txt"
 expect_out 'handshake\.reserved-nonzero +expected PASS +got FAIL'
+
+# --update-expect: a racing line that accepts the verdict stays, a wrong
+# verdict is replaced, a case not run and comments are kept, a new case added
+printf '# kept comment\nhandshake.reserved-nonzero PASS|FAIL\nhandshake.reserved-low-nonzero FAIL\nnot.run.case SKIP\n' \
+    >"$work/upd.txt"
+expect_rc 0 "--update-expect merges into an expectation file" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd ok)" --include 'handshake.reserved*' \
+    --update-expect "$work/upd.txt"
+expect_out 'upd\.txt: [1-9][0-9]* lines? changed or added'
+cp "$work/upd.txt" "$work/out"
+expect_out '^# kept comment$'
+expect_out '^handshake\.reserved-nonzero PASS\|FAIL$'
+expect_out '^handshake\.reserved-low-nonzero PASS$'
+expect_out '^not\.run\.case SKIP$'
+expect_rc 0 "... and the merged file gates the same run" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd ok)" --include 'handshake.reserved*' \
+    --expect "$work/upd.txt"
+printf 'handshake.reserved-low-nonzero MAYBE\n' >"$work/badupd.txt"
+expect_rc 2 "--update-expect refuses to merge into a malformed file" -- \
+    "$conform" "${base[@]}" --exec "$(fd_cmd ok)" --include 'handshake.reserved*' \
+    --update-expect "$work/badupd.txt"
 
 # fuzz: finds the crash, saves a reproducer, the saved command replays it
 expect_rc 1 "fuzz finds the crashing IUT's defect" -- \

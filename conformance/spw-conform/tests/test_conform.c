@@ -4,12 +4,31 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
-#include "conform.h"
+#include "buf.h"
+#include "catalogue.h"
+#include "expect.h"
+#include "judge.h"
+#include "outcome.h"
+#include "runner.h"
+#include "sp_msg.h"
+#include "text.h"
+#include "conn.h"
+#include "steps.h"
+
+/* cf_skip_reason for a target with fd_slots fds (0: an address transport) */
+static const char *skip_for(const cf_case *c, uint16_t proto, int fd_slots, char *buf,
+                            size_t len)
+{
+    cf_offer of = {.proto = proto, .transport = fd_slots ? CF_TR_SOCKET : CF_TR_TCP,
+                   .fd_slots = fd_slots};
+    return cf_skip_reason(c, &of, buf, len);
+}
 #include "spwire/proto.h"
 
 static int parse(cf_catalogue *cat, const char *text, char *err)
@@ -190,17 +209,17 @@ static void test_no_limit(void **st)
     assert_int_equal(cat.cases[2].uses_limit, 1);
     assert_int_equal(cat.cases[3].uses_limit, 0);
     char why[256];
-    assert_null(cf_skip_reason(&cat.cases[1], SPW_PROTO_PAIR1, 1, why, sizeof why));
+    assert_null(skip_for(&cat.cases[1], SPW_PROTO_PAIR1, 1, why, sizeof why));
     assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_PAIR1, CF_O_OPEN, 0), CF_FAIL);
     cf_catalogue_no_limit(&cat);
     assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_PAIR1, CF_O_OPEN, 0), CF_PASS);
     assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_PAIR1, CF_O_CLOSED, 0), CF_PASS);
     assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_PAIR1, CF_O_CRASHED, 0), CF_FAIL);
-    const char *r = cf_skip_reason(&cat.cases[1], SPW_PROTO_PAIR1, 1, why, sizeof why);
+    const char *r = skip_for(&cat.cases[1], SPW_PROTO_PAIR1, 1, why, sizeof why);
     assert_non_null(r);
     assert_non_null(strstr(r, "--recvmax 0"));
-    assert_non_null(cf_skip_reason(&cat.cases[2], SPW_PROTO_PAIR1, 1, why, sizeof why));
-    assert_null(cf_skip_reason(&cat.cases[3], SPW_PROTO_PAIR1, 1, why, sizeof why));
+    assert_non_null(skip_for(&cat.cases[2], SPW_PROTO_PAIR1, 1, why, sizeof why));
+    assert_null(skip_for(&cat.cases[3], SPW_PROTO_PAIR1, 1, why, sizeof why));
     cf_catalogue_free(&cat);
     expect_error("case x\nlevel MUST\nrule r\nsend handshake\noutcome open\nunlimited open\n"
                  "unlimited closed\n", "t.cases:7: second 'unlimited'");
@@ -236,8 +255,8 @@ static void test_verdicts(void **st)
     assert_int_equal(cf_verdict(p, 0, SPW_PROTO_PAIR1, CF_O_CLOSED, 0), CF_PASS);
     assert_int_equal(cf_verdict(p, 0, SPW_PROTO_PAIR1, CF_O_OPEN, 0), CF_FAIL);
     char buf[128];
-    assert_null(cf_skip_reason(m, SPW_PROTO_REQ, 0, buf, sizeof buf));
-    assert_non_null(cf_skip_reason(e, SPW_PROTO_PAIR1, 1, buf, sizeof buf));
+    assert_null(skip_for(m, SPW_PROTO_REQ, 0, buf, sizeof buf));
+    assert_non_null(skip_for(e, SPW_PROTO_PAIR1, 1, buf, sizeof buf));
     assert_non_null(strstr(buf, "applies to rep only"));
     cf_catalogue_free(&cat);
 }
@@ -260,7 +279,7 @@ static void test_parse_num(void **st)
     assert_int_equal(cf_parse_num("0", 1, 10, &v), -1);
 }
 
-static void test_glob_hex(void **st)
+static void test_glob(void **st)
 {
     (void)st;
     assert_true(cf_glob("handshake.*", "handshake.valid"));
@@ -268,13 +287,6 @@ static void test_glob_hex(void **st)
     assert_false(cf_glob("frame.*", "handshake.valid"));
     assert_true(cf_glob("a?c", "abc"));
     assert_false(cf_glob("a?c", "ac"));
-    uint8_t *p;
-    size_t n;
-    assert_int_equal(cf_parse_hex("00 53 50\"x\\x01\"", &p, &n), 0);
-    assert_int_equal(n, 5);
-    assert_memory_equal(p, "\x00\x53\x50x\x01", 5);
-    free(p);
-    assert_int_equal(cf_parse_hex("0", &p, &n), -1);
 }
 
 static void test_expectations(void **st)
@@ -355,10 +367,10 @@ static void test_parse_several_fds(void **st)
     assert_int_equal(cf_verdict(c, 2, SPW_PROTO_PAIR1, CF_O_CLOSED, 0), CF_PASS);
     assert_int_equal(cf_verdict(c, 2, SPW_PROTO_PAIR0, CF_O_OPEN, 0), CF_PASS);
     char buf[128];
-    assert_null(cf_skip_reason(c, SPW_PROTO_PAIR1, CF_MAX_CONNS, buf, sizeof buf));
-    assert_non_null(cf_skip_reason(c, SPW_PROTO_PAIR1, 1, buf, sizeof buf));
+    assert_null(skip_for(c, SPW_PROTO_PAIR1, CF_MAX_CONNS, buf, sizeof buf));
+    assert_non_null(skip_for(c, SPW_PROTO_PAIR1, 1, buf, sizeof buf));
     assert_non_null(strstr(buf, "{fds}"));
-    assert_non_null(cf_skip_reason(c, SPW_PROTO_PAIR1, 0, buf, sizeof buf));
+    assert_non_null(skip_for(c, SPW_PROTO_PAIR1, 0, buf, sizeof buf));
     assert_non_null(strstr(buf, "socket transport"));
     cf_catalogue_free(&cat);
 }
@@ -403,9 +415,9 @@ static void test_parse_requester(void **st)
     assert_int_equal(c->steps[2].reply_id, CF_ID_OTHER);
     assert_int_equal(c->steps[3].reply_id, CF_ID_SAME);
     char buf[128];
-    assert_null(cf_skip_reason(c, SPW_PROTO_REQ, 0, buf, sizeof buf));
-    assert_null(cf_skip_reason(c, SPW_PROTO_SURVEYOR, 0, buf, sizeof buf));
-    assert_non_null(cf_skip_reason(c, SPW_PROTO_REP, 0, buf, sizeof buf));
+    assert_null(skip_for(c, SPW_PROTO_REQ, 0, buf, sizeof buf));
+    assert_null(skip_for(c, SPW_PROTO_SURVEYOR, 0, buf, sizeof buf));
+    assert_non_null(skip_for(c, SPW_PROTO_REP, 0, buf, sizeof buf));
     assert_non_null(strstr(buf, "sends requests"));
     assert_int_equal(cf_verdict(c, 0, SPW_PROTO_REQ, CF_O_REQUESTED, 0), CF_PASS);
     assert_int_equal(cf_verdict(c, 0, SPW_PROTO_REQ, CF_O_NO_REQUEST, 0), CF_FAIL);
@@ -451,11 +463,6 @@ static void test_classify_requests(void **st)
     assert_int_equal(cf_verdict(&cat.cases[0], 0, SPW_PROTO_REQ, CF_O_REUSED_ID, 0),
                      CF_INFORMATIONAL);
     cf_catalogue_free(&cat);
-    uint32_t id = 0;
-    assert_int_equal(cf_request_id((const uint8_t *)"\x80\x00\x01\x02" "body", 8, &id), 0);
-    assert_int_equal(id, 0x80000102u);
-    assert_int_equal(cf_request_id((const uint8_t *)"\x00\x00\x01\x02", 4, &id), -1);
-    assert_int_equal(cf_request_id((const uint8_t *)"\x80\x00\x01", 3, &id), -1);
 }
 
 static void test_verdict_worse(void **st)
@@ -504,14 +511,117 @@ static void test_catalogue_loads(void **st)
     cf_catalogue_free(&cat);
 }
 
+/* 'transports' restricts a case; the others skip it, saying why */
+static void test_transports(void **st)
+{
+    (void)st;
+    cf_catalogue cat;
+    char err[512] = "", buf[256];
+    assert_int_equal(parse(&cat, "case t\nlevel MUST\nrule r\ntransports socket tcp\n"
+                                 "send handshake\noutcome open\n", err), 0);
+    const cf_case *c = &cat.cases[0];
+    assert_int_equal(c->transports, (1u << CF_TR_SOCKET) | (1u << CF_TR_TCP));
+    cf_offer ipc = {.proto = SPW_PROTO_PAIR1, .transport = CF_TR_IPC, .fd_slots = 0};
+    const char *why = cf_skip_reason(c, &ipc, buf, sizeof buf);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "applies to socket tcp only, not ipc"));
+    assert_null(skip_for(c, SPW_PROTO_PAIR1, 0, buf, sizeof buf));
+    cf_catalogue_free(&cat);
+    expect_error("case t\nlevel MUST\nrule r\ntransports udp\n", "unknown transport 'udp'");
+    expect_error("case t\nlevel MUST\nrule r\ntransports tcp\ntransports ipc\n",
+                 "second 'transports'");
+}
+
+/* every step kind has one row: a keyword, a parser, and either a renderer
+ * (sending steps, allowed in a batch) or a run function */
+static void test_step_table(void **st)
+{
+    (void)st;
+    for (int k = 0; k < CF_S_COUNT; k++) {
+        const cf_step_type *ty = cf_step_type_of(k);
+        assert_non_null(ty);
+        assert_int_equal(ty->kind, k);
+        assert_non_null(ty->keyword);
+        assert_non_null(ty->parse);
+        assert_true((ty->render != NULL) != (ty->run != NULL));
+        assert_int_equal(!!(ty->flags & CF_STEP_SENDS), ty->render != NULL);
+        char *tok[2] = {(char *)ty->keyword, (char *)(ty->object ? ty->object : "")};
+        int words;
+        char objects[256];
+        assert_ptr_equal(cf_step_type_find(tok, ty->object ? 2 : 1, &words, objects,
+                                           sizeof objects), ty);
+        assert_int_equal(words, ty->object ? 2 : 1);
+    }
+    assert_null(cf_step_type_of(CF_S_COUNT));
+    char *bad[2] = {"send", "frobnicate"};
+    int words;
+    char objects[256];
+    assert_null(cf_step_type_find(bad, 2, &words, objects, sizeof objects));
+    assert_non_null(strstr(objects, "send message"));
+}
+
+/* ipc framing: a type byte before the length; socket/tcp: none */
+static void test_framing(void **st)
+{
+    (void)st;
+    const cf_framing *tcp = &cf_driver_of(CF_TR_TCP)->framing;
+    const cf_framing *ipc = &cf_driver_of(CF_TR_IPC)->framing;
+    uint8_t h[16];
+    cf_framing_encode(ipc, h, 3);
+    assert_memory_equal(h, "\x01\0\0\0\0\0\0\0\x03", 9);
+    cf_framing_encode(tcp, h, 3);
+    assert_memory_equal(h, "\0\0\0\0\0\0\0\x03", 8);
+    const uint8_t f[] = {1, 0, 0, 0, 0, 0, 0, 0, 2, 'h', 'i', 1};
+    size_t body, flen;
+    /* whole, and every truncation */
+    assert_int_equal(cf_framing_parse(ipc, f, 11, &body, &flen), 1);
+    assert_int_equal(body, 2);
+    assert_int_equal(flen, 11);
+    for (size_t n = 0; n < 11; n++)
+        assert_int_equal(cf_framing_parse(ipc, f, n, &body, &flen), 0);
+    assert_int_equal(cf_framing_parse(ipc, (const uint8_t *)"\x02", 1, &body, &flen), -1);
+    assert_int_equal(cf_framing_parse(tcp, f + 1, 10, &body, &flen), 1);
+    assert_int_equal(flen, 10);
+    assert_ptr_equal(cf_driver_for_url("ipc:///tmp/x"), cf_driver_of(CF_TR_IPC));
+    assert_ptr_equal(cf_driver_for_url("tcp://h:1"), cf_driver_of(CF_TR_TCP));
+    assert_null(cf_driver_for_url("socket://"));
+    assert_null(cf_driver_for_url("udp://h:1"));
+    cf_addr a;
+    char err[256];
+    assert_int_equal(cf_driver_of(CF_TR_IPC)->parse("ipc://relative", &a, err, sizeof err), -1);
+    assert_int_equal(cf_driver_of(CF_TR_TCP)->parse("tcp://[::1]:80", &a, err, sizeof err), 0);
+    assert_string_equal(a.host, "::1");
+    assert_int_equal(a.port, 80);
+}
+
+/* --update-expect's merge: racing lines that accept the verdict stay,
+ * others are replaced, ids not run and comments stay, new ids appended */
+static void test_expect_merge(void **st)
+{
+    (void)st;
+    const char *old = "# head\na PASS|FAIL\nb FAIL\nc SKIP   # why\n\n";
+    const char *ids[] = {"a", "b", "d"};
+    int v[] = {CF_FAIL, CF_PASS, CF_NONSTRICT};
+    cf_buf out = {0};
+    assert_int_equal(cf_expect_merge(old, ids, v, 3, &out), 2);
+    assert_string_equal((char *)out.p, "# head\na PASS|FAIL\nb PASS\nc SKIP   # why\n\n"
+                                       "d NON-STRICT\n");
+    cf_buf_free(&out);
+    assert_int_equal(cf_expect_merge(NULL, ids, v, 3, &out), 3);
+    assert_string_equal((char *)out.p, "a FAIL\nb PASS\nd NON-STRICT\n");
+    cf_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_good),   cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_expr),         cmocka_unit_test(test_classify),
-        cmocka_unit_test(test_verdicts),     cmocka_unit_test(test_glob_hex),
+        cmocka_unit_test(test_verdicts),     cmocka_unit_test(test_glob),
         cmocka_unit_test(test_expectations), cmocka_unit_test(test_messages),
         cmocka_unit_test(test_catalogue_loads),
+        cmocka_unit_test(test_transports),   cmocka_unit_test(test_step_table),
+        cmocka_unit_test(test_framing),      cmocka_unit_test(test_expect_merge),
         cmocka_unit_test(test_expectations_accept_alternatives),
         cmocka_unit_test(test_parse_several_fds),
         cmocka_unit_test(test_parse_several_fds_errors),

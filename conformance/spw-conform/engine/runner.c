@@ -1,9 +1,11 @@
-/* spw-conform — run one case script (or a raw byte stream) against a target.
- * All syscalls go through io.c; judging is judge.c's. */
-#include "conform.h"
+/* spw-conform engine — run a case, the preflight, or raw bytes against a
+ * target (runner.h). The steps themselves are steps.c's; what came back is
+ * analysed by session.c; verdicts are judge.c's. */
+#include "runner.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +13,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "conn.h"
+#include "judge.h"
 #include "pcap.h"
-#include "spwire/frame.h"
+#include "proc.h"
+#include "session.h"
 #include "spwire/handshake.h"
 #include "spwire/proto.h"
+#include "spwire/sp_header.h"
+#include "wire.h"
 
 void cf_result_free(cf_result *r)
 {
@@ -25,18 +33,35 @@ void cf_result_free(cf_result *r)
     memset(r, 0, sizeof *r);
 }
 
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d)
+        abort();
+    return d;
+}
+
+void cf_result_not_run(cf_result *r, const cf_case *c, int verdict, const char *reason)
+{
+    memset(r, 0, sizeof *r);
+    r->c = c;
+    r->verdict = verdict;
+    r->outcome = -1;
+    r->reason = xstrdup(reason);
+}
+
 /* ------------------------------------------------------------ target */
 
 /* The IUT as the case sees it: maybe a process, and one or more connected
  * fds (several only for the socket transport, 'fds N'). */
-typedef struct session {
+typedef struct iut {
     int nfds;
     int fds[CF_MAX_CONNS];
     cf_proc proc;
     int have_proc;
     char logpath[512];
     char err[256];
-} session;
+} iut;
 
 static void close_all(int *fds, int n)
 {
@@ -47,7 +72,7 @@ static void close_all(int *fds, int n)
         }
 }
 
-static int open_exec_fd(const cf_target *t, int nconns, session *ss, const char *lp)
+static int open_exec_fd(const cf_target *t, int nconns, iut *ss, const char *lp)
 {
     int theirs[CF_MAX_CONNS];
     for (int i = 0; i < nconns; i++) {
@@ -62,7 +87,7 @@ static int open_exec_fd(const cf_target *t, int nconns, session *ss, const char 
         theirs[i] = sv[1];
     }
     ss->nfds = nconns;
-    char *cmd = cf_expand(t->exec, theirs, nconns, NULL, t->proto, t->recvmax);
+    char *cmd = cf_target_command(t, theirs, nconns);
     int rc = cf_spawn(cmd, theirs, nconns, lp, &ss->proc);
     free(cmd);
     close_all(theirs, nconns);
@@ -77,7 +102,10 @@ static int open_exec_fd(const cf_target *t, int nconns, session *ss, const char 
     return 0;
 }
 
-static int open_target(const cf_target *t, const char *tag, int nconns, session *ss, cf_wire *w)
+/* Reach the IUT: a socketpair per connection for the socket driver, else
+ * an address the IUT listens on (we connect) or that we listen on (it
+ * dials). The IUT is started here unless it is shared. */
+static int open_target(const cf_target *t, const char *tag, int nconns, iut *ss, cf_wire *w)
 {
     memset(ss, 0, sizeof *ss);
     for (int i = 0; i < CF_MAX_CONNS; i++)
@@ -86,15 +114,15 @@ static int open_target(const cf_target *t, const char *tag, int nconns, session 
     if (t->log_dir && tag)
         snprintf(ss->logpath, sizeof ss->logpath, "%s/%s.log", t->log_dir, tag);
     const char *lp = ss->logpath[0] ? ss->logpath : NULL;
-    char url[200];
-    snprintf(url, sizeof url, "tcp://%s:%d", t->host, t->port);
+    const char *url = t->addr.url;
+    const cf_driver *d = t->driver;
 
     if (t->kind == CF_T_EXEC_FD)
         return open_exec_fd(t, nconns, ss, lp);
     ss->nfds = 1;
     if (t->kind == CF_T_CONNECT) {
         if (t->exec && !t->shared) {
-            char *cmd = cf_expand(t->exec, NULL, 0, url, t->proto, t->recvmax);
+            char *cmd = cf_target_command(t, NULL, 0);
             int rc = cf_spawn(cmd, NULL, 0, lp, &ss->proc);
             free(cmd);
             if (rc) {
@@ -105,7 +133,7 @@ static int open_target(const cf_target *t, const char *tag, int nconns, session 
         }
         long end = cf_now_ms() + t->start_timeout_ms;
         for (;;) {
-            ss->fds[0] = cf_tcp_connect(t->host, t->port, 200);
+            ss->fds[0] = d->connect(&t->addr, 200);
             if (ss->fds[0] >= 0)
                 break;
             if (ss->have_proc && cf_proc_poll(&ss->proc)) {
@@ -116,7 +144,7 @@ static int open_target(const cf_target *t, const char *tag, int nconns, session 
                 return -1;
             }
             if (cf_now_ms() > end) {
-                snprintf(ss->err, sizeof ss->err, "could not connect to %s within %d ms", url,
+                snprintf(ss->err, sizeof ss->err, "could not connect to %.200s within %d ms", url,
                          t->start_timeout_ms);
                 return -1;
             }
@@ -126,281 +154,38 @@ static int open_target(const cf_target *t, const char *tag, int nconns, session 
         return 0;
     }
     /* CF_T_LISTEN: we listen, the IUT dials */
-    int lfd = cf_tcp_listen(t->host, t->port, NULL);
+    int lfd = d->listen(&t->addr);
     if (lfd < 0) {
-        snprintf(ss->err, sizeof ss->err, "listen on %s: %s", url, strerror(errno));
+        snprintf(ss->err, sizeof ss->err, "listen on %.150s: %s", url, strerror(errno));
         return -1;
     }
-    char *cmd = cf_expand(t->exec, NULL, 0, url, t->proto, t->recvmax);
+    char *cmd = cf_target_command(t, NULL, 0);
     int rc = cf_spawn(cmd, NULL, 0, lp, &ss->proc);
     free(cmd);
     if (rc) {
         close(lfd);
+        if (d->cleanup)
+            d->cleanup(&t->addr);
         snprintf(ss->err, sizeof ss->err, "fork: %s", strerror(errno));
         return -1;
     }
     ss->have_proc = 1;
     long end = cf_now_ms() + t->start_timeout_ms;
-    while ((ss->fds[0] = cf_tcp_accept(lfd, 50)) < 0) {
+    while ((ss->fds[0] = cf_accept(lfd, 50)) < 0) {
         if (cf_proc_poll(&ss->proc) || cf_now_ms() > end) {
-            snprintf(ss->err, sizeof ss->err, "the IUT did not dial %s within %d ms", url,
+            snprintf(ss->err, sizeof ss->err, "the IUT did not dial %.200s within %d ms", url,
                      t->start_timeout_ms);
             close(lfd);
+            if (d->cleanup)
+                d->cleanup(&t->addr);
             return -1;
         }
     }
     close(lfd);
+    if (d->cleanup)
+        d->cleanup(&t->addr);
     cf_log_note(w, "accepted the IUT's connection");
     return 0;
-}
-
-/* ------------------------------------------------------------ rx analysis */
-
-#define CF_MAX_ANSWERED 64
-
-typedef struct rxstate {
-    cf_buf rx;
-    uint8_t hs_want[8];
-    uint16_t proto;
-    cf_buf *expected;  /* messages expected back, in order */
-    int nexpected;
-    int matched, wrong, garbage, frames;
-    /* requests from a requesting IUT (req, surveyor) */
-    size_t req_off;            /* rx offset of the next frame to look at */
-    int outstanding;           /* a request we have not answered correctly */
-    uint32_t last_id;          /* id of the newest request */
-    int seen_request;
-    uint32_t answered[CF_MAX_ANSWERED];
-    int nanswered;
-    int req_bad, req_reused;
-    long last_req_ms;          /* when the newest request (or its resend) came */
-    long last_send_ms;         /* when our last write on this connection ended */
-    int retry_ms;              /* the IUT's own re-request period (cf_probe), 0 none */
-    cf_wire *w;
-} rxstate;
-
-static void analyse(rxstate *s)
-{
-    s->matched = s->wrong = s->garbage = s->frames = 0;
-    if (s->rx.len <= 8)
-        return;
-    const uint8_t *p = s->rx.p + 8;
-    size_t left = s->rx.len - 8;
-    for (;;) {
-        size_t body, flen;
-        int rc = spw_frame_parse(p, left, 0, &body, &flen);
-        if (rc == SPW_FRAME_NEED_MORE)
-            return;
-        if (rc < 0) {
-            s->garbage = 1;
-            return;
-        }
-        s->frames++;
-        if (s->nexpected > 0) {
-            if (s->matched < s->nexpected &&
-                cf_echo_matches(s->proto, s->expected[s->matched].p, s->expected[s->matched].len,
-                                p + 8, body))
-                s->matched++;
-            else
-                s->wrong = 1;
-        }
-        p += flen;
-        left -= flen;
-    }
-}
-
-static int was_answered(const rxstate *s, uint32_t id)
-{
-    for (int i = 0; i < s->nanswered; i++)
-        if (s->answered[i] == id)
-            return 1;
-    return 0;
-}
-
-/* Look at the requests that arrived since the last call. Returns 1 at the
- * first fresh one (a new id: not a resend of the outstanding request, not an
- * id we answered) when stop_at_fresh, else reads to the end. A malformed
- * header or an answered id stops the scan for good. */
-static int scan_requests(rxstate *s, int stop_at_fresh)
-{
-    if (s->req_off == 0)
-        s->req_off = 8;
-    while (!s->req_bad && !s->req_reused && s->rx.len > s->req_off) {
-        size_t body, flen;
-        int rc = spw_frame_parse(s->rx.p + s->req_off, s->rx.len - s->req_off, 0, &body, &flen);
-        if (rc != SPW_FRAME_MESSAGE)
-            return 0; /* need more, or garbage (judged by analyse) */
-        const uint8_t *msg = s->rx.p + s->req_off + 8;
-        s->req_off += flen;
-        uint32_t id;
-        char m[160];
-        if (cf_request_id(msg, body, &id)) {
-            s->req_bad = 1;
-            snprintf(m, sizeof m, "request of %zu bytes without a request id (4 bytes, top bit "
-                     "set)", body);
-            cf_log_note(s->w, m);
-            return 0;
-        }
-        long now = cf_now_ms(), since = now - s->last_req_ms;
-        if (s->outstanding && id == s->last_id) {
-            s->last_req_ms = now;
-            snprintf(m, sizeof m, "request 0x%08x again: a resend", id);
-            cf_log_note(s->w, m);
-            continue;
-        }
-        if (was_answered(s, id)) {
-            s->req_reused = 1;
-            snprintf(m, sizeof m, "request 0x%08x: an id we already answered", id);
-            cf_log_note(s->w, m);
-            return 0;
-        }
-        /* An IUT whose own timer re-requests (a new survey, a retried
-         * request with a new id) does so about retry_ms after its last
-         * request; one that took an answer asks at once after it. A request
-         * that comes at the timer's period and long after our last write is
-         * the timer's, not an answer taken. */
-        int timer = s->seen_request && s->retry_ms > 0 && since >= s->retry_ms * 3 / 4 &&
-                    now - s->last_send_ms >= s->retry_ms / 2;
-        s->last_id = id;
-        s->outstanding = 1;
-        s->seen_request = 1;
-        s->last_req_ms = now;
-        if (timer) {
-            snprintf(m, sizeof m, "request 0x%08x %ld ms after the last: the IUT's own retry "
-                     "(about every %d ms), not an answer taken", id, since, s->retry_ms);
-            cf_log_note(s->w, m);
-            continue;
-        }
-        snprintf(m, sizeof m, "request 0x%08x", id);
-        cf_log_note(s->w, m);
-        if (stop_at_fresh)
-            return 1;
-    }
-    return 0;
-}
-
-static int done_request(void *ctx)
-{
-    rxstate *s = ctx;
-    return s->rx.len >= 8 && (scan_requests(s, 1) || s->req_bad || s->req_reused);
-}
-
-static int done_hs(void *ctx)
-{
-    rxstate *s = ctx;
-    return s->rx.len >= 8 || (s->rx.len > 0 && memcmp(s->rx.p, s->hs_want, s->rx.len) != 0);
-}
-
-static int done_echo(void *ctx)
-{
-    rxstate *s = ctx;
-    analyse(s);
-    return s->wrong || s->garbage || s->matched >= s->nexpected;
-}
-
-/* ------------------------------------------------------------ rendering */
-
-static void render_handshake(const cf_step *s, uint16_t iut, cf_buf *out)
-{
-    uint8_t h[8];
-    int peer = spw_proto_peer(iut);
-    if (peer < 0)
-        peer = 0;
-    uint16_t p = s->hs_sel == CF_HS_PEER      ? (uint16_t)peer
-                 : s->hs_sel == CF_HS_SELF    ? iut
-                 : s->hs_sel == CF_HS_SWAPPED ? (uint16_t)(((peer & 0xff) << 8) | (peer >> 8))
-                                              : s->hs_proto;
-    spw_handshake_encode(h, p);
-    for (int i = 0; i < 8; i++)
-        if (s->hs_byte[i] >= 0)
-            h[i] = (uint8_t)s->hs_byte[i];
-    cf_buf_add(out, h, (size_t)s->hs_len);
-}
-
-static void fill(cf_buf *out, uint64_t n)
-{
-    uint8_t tmp[4096];
-    for (size_t i = 0; i < sizeof tmp; i++)
-        tmp[i] = (uint8_t)('a' + i % 26);
-    while (n > 0) {
-        size_t k = n > sizeof tmp ? sizeof tmp : (size_t)n;
-        cf_buf_add(out, tmp, k);
-        n -= k;
-    }
-}
-
-#define CF_BODY_CAP ((uint64_t)64 * 1024 * 1024)
-
-static void render_frame(const cf_step *s, uint64_t limit, cf_buf *out)
-{
-    uint64_t len = s->has_len ? cf_expr_eval(&s->len, limit) : s->data_len;
-    uint8_t h[8];
-    spw_frame_encode_header(h, len);
-    cf_buf_add(out, h, 8);
-    if (s->has_data) {
-        cf_buf_add(out, s->data, s->data_len);
-        return;
-    }
-    uint64_t body = s->has_body ? cf_expr_eval(&s->body, limit) : (len <= CF_BODY_CAP ? len : 0);
-    if (body > CF_BODY_CAP)
-        body = CF_BODY_CAP;
-    fill(out, body);
-}
-
-/* One message; returns its bytes (without the length) in msg. */
-static void render_message(const cf_step *s, uint16_t iut, uint64_t limit, uint32_t reqid, int k,
-                           cf_buf *msg)
-{
-    cf_buf body = {0};
-    if (s->has_data)
-        cf_buf_add(&body, s->data, s->data_len);
-    else if (!s->has_size)
-        cf_buf_printf(&body, "spwire-%d", k);
-    cf_build_message(msg, iut, reqid, s->hops, s->hdr, s->hdr_len, s->has_hdr, body.p, body.len);
-    if (s->has_size) {
-        uint64_t want = cf_expr_eval(&s->len, limit);
-        if (want > CF_BODY_CAP)
-            want = CF_BODY_CAP;
-        if (want < msg->len)
-            msg->len = (size_t)want;
-        else
-            fill(msg, want - msg->len);
-    }
-    cf_buf_free(&body);
-}
-
-void cf_render_case(const cf_case *c, uint16_t iut, uint64_t limit, cf_buf *out)
-{
-    uint32_t reqid = 1;
-    for (int i = 0; i < c->nsteps; i++) {
-        const cf_step *s = &c->steps[i];
-        if (s->conn != 0)
-            continue; /* one stream: the first connection's */
-        switch (s->kind) {
-        case CF_S_SEND_HANDSHAKE:
-            render_handshake(s, iut, out);
-            break;
-        case CF_S_SEND_BYTES:
-            cf_buf_add(out, s->data, s->data_len);
-            break;
-        case CF_S_SEND_FRAME:
-            render_frame(s, limit, out);
-            break;
-        case CF_S_SEND_MESSAGE:
-            for (int k = 0; k < s->count; k++) {
-                cf_buf m = {0};
-                render_message(s, iut, limit, reqid++ | 0x80000000u, k, &m);
-                uint8_t h[8];
-                spw_frame_encode_header(h, m.len);
-                cf_buf_add(out, h, 8);
-                cf_buf_add(out, m.p, m.len);
-                cf_buf_free(&m);
-            }
-            break;
-        default:
-            break;
-        }
-    }
 }
 
 /* ------------------------------------------------------------ teardown */
@@ -414,19 +199,19 @@ typedef struct ending {
  * the handshake. */
 static int probe_alive(const cf_target *t)
 {
-    int fd = cf_tcp_connect(t->host, t->port, t->timeout_ms);
+    int fd = t->driver->connect(&t->addr, t->timeout_ms);
     if (fd < 0)
         return 0;
-    rxstate s = {0};
-    spw_handshake_encode(s.hs_want, t->proto);
+    cf_rx s;
+    cf_rx_init(&s, t->proto, &t->driver->framing, NULL);
     int closed = 0;
     uint8_t h[8];
     spw_handshake_encode(h, (uint16_t)spw_proto_peer(t->proto));
     cf_io_write(fd, h, 8, 0, 0, &s.rx, &closed, NULL);
-    cf_io_read_until(fd, cf_now_ms() + t->timeout_ms, &s.rx, &closed, NULL, done_hs, &s);
+    cf_io_read_until(fd, cf_now_ms() + t->timeout_ms, &s.rx, &closed, NULL, cf_rx_done_handshake, &s);
     int ok = s.rx.len >= 8 && memcmp(s.rx.p, s.hs_want, 8) == 0;
     close(fd);
-    cf_buf_free(&s.rx);
+    cf_rx_free(&s);
     return ok;
 }
 
@@ -443,15 +228,15 @@ static int exit_declared(const cf_target *t, int status)
  * take a moment to show. A process that ended on its own by then crashed
  * (any signal) or exited (any status not declared with --iut-exit-ok); one
  * still running is stopped, and is hung when SIGTERM does not end it. */
-static void finish_proc(const cf_target *t, session *ss, ending *e, cf_wire *w)
+static void finish_proc(const cf_target *t, iut *ss, ending *e, cf_wire *w)
 {
     if (!ss->have_proc) {
         cf_sleep_ms(t->grace_ms);
         if (t->shared && !probe_alive(t)) {
             e->hung = 1;
             snprintf(e->detail, sizeof e->detail,
-                     "after this case the IUT at tcp://%s:%d no longer completes a handshake "
-                     "(crashed or hung)", t->host, t->port);
+                     "after this case the IUT at %.150s no longer completes a handshake "
+                     "(crashed or hung)", t->addr.url);
         }
         return;
     }
@@ -488,39 +273,24 @@ static void finish_proc(const cf_target *t, session *ss, ending *e, cf_wire *w)
 
 /* ------------------------------------------------------------ cases */
 
-static char *xstrdup(const char *s)
+/* cf_render.next_id for a running case: a responder IUT gets fresh request
+ * ids; a requesting IUT, in a case that drives it, an answer to its last
+ * request (-1, noted on the wire, when none came yet). */
+static int64_t side_next_id(void *ctx, const cf_step *st)
 {
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort();
-    return d;
-}
-
-/* One connection of a case: our end, what came back, what we saw. */
-typedef struct side {
-    int fd;
-    rxstate s;
-    cf_obs o;
-    int closed, shut;
-    uint32_t counter;   /* request ids of the messages we send a responder */
-    cf_wire w;
-    int outcome, verdict;
-} side;
-
-/* The SP header id of the next message on sd: a responder IUT gets fresh
- * request ids; a requesting IUT, in a case that drives it, an answer to its
- * last request. Returns -1 when there is no request to answer yet. */
-static int64_t message_id(const cf_case *c, const cf_step *st, side *sd)
-{
-    if (!c->needs_requester)
-        return (int64_t)(sd->counter++ | 0x80000000u);
-    if (!sd->s.seen_request)
+    cf_exec *x = ctx;
+    cf_side *sd = x->cur;
+    if (!x->c->needs_requester)
+        return (int64_t)(sd->counter++ | SPW_REQID_FLAG);
+    if (!sd->s.seen_request) {
+        cf_log_note(&sd->w, "no request from the IUT to answer: message not sent");
         return -1;
+    }
     uint32_t id = sd->s.last_id;
     if (st->reply_id == CF_ID_OTHER)
-        return (int64_t)(id ^ 0x40000000u);
+        return (int64_t)(id ^ 0x40000000u); /* another id, still a valid one */
     if (st->reply_id == CF_ID_NOHIBIT)
-        return (int64_t)(id & 0x7fffffffu);
+        return (int64_t)(id & ~SPW_REQID_FLAG);
     /* a correct answer: a repeat of this id is no longer a resend */
     if (sd->s.outstanding && sd->s.nanswered < CF_MAX_ANSWERED)
         sd->s.answered[sd->s.nanswered++] = id;
@@ -528,46 +298,34 @@ static int64_t message_id(const cf_case *c, const cf_step *st, side *sd)
     return (int64_t)id;
 }
 
-static void render_messages(const cf_target *t, const cf_case *c, const cf_step *st, side *sd,
-                            cf_buf *out)
+/* cf_render.sent: a message an echoing IUT must send back */
+static void side_sent(void *ctx, const cf_step *st, cf_buf *m)
 {
-    for (int k = 0; k < st->count; k++) {
-        int64_t id = message_id(c, st, sd);
-        if (id < 0) {
-            cf_log_note(&sd->w, "no request from the IUT to answer: message not sent");
-            return;
-        }
-        cf_buf m = {0};
-        render_message(st, t->proto, t->recvmax, (uint32_t)id, k, &m);
-        uint8_t h[8];
-        spw_frame_encode_header(h, m.len);
-        cf_buf_add(out, h, 8);
-        cf_buf_add(out, m.p, m.len);
-        if (c->needs_echo && !st->drop) {
-            rxstate *s = &sd->s;
-            s->expected = realloc(s->expected, sizeof *s->expected * (size_t)(s->nexpected + 1));
-            if (!s->expected)
-                abort();
-            s->expected[s->nexpected++] = m;
-        } else
-            cf_buf_free(&m);
-    }
+    cf_exec *x = ctx;
+    cf_rx *s = &x->cur->s;
+    if (!x->c->needs_echo || st->drop)
+        return;
+    s->expected = realloc(s->expected, sizeof *s->expected * (size_t)(s->nexpected + 1));
+    if (!s->expected)
+        abort();
+    s->expected[s->nexpected++] = *m;
+    memset(m, 0, sizeof *m);
 }
 
 static int side_done(void *ctx)
 {
-    side *sd = ctx;
-    return sd->s.nexpected > 0 ? done_echo(&sd->s) : 0;
+    cf_side *sd = ctx;
+    return sd->s.nexpected > 0 ? cf_rx_done_echo(&sd->s) : 0;
 }
 
 /* After the script: watch every connection for the window (ending early
  * once every expected echo is back), then half-close and check that the IUT
  * lets each connection go. */
-static void observe(side *sides, int n, int timeout)
+static void observe(cf_side *sides, int n, int timeout)
 {
     long deadline = cf_now_ms() + timeout;
     for (int k = 0; k < n; k++) {
-        side *sd = &sides[k];
+        cf_side *sd = &sides[k];
         if (sd->fd < 0 || sd->closed)
             continue;
         cf_io_read_until(sd->fd, deadline, &sd->s.rx, &sd->closed, &sd->w, side_done, sd);
@@ -578,7 +336,7 @@ static void observe(side *sides, int n, int timeout)
                              NULL);
     }
     for (int k = 0; k < n; k++) {
-        side *sd = &sides[k];
+        cf_side *sd = &sides[k];
         sd->o.closed = sd->closed;
         if (sd->fd < 0 || sd->closed)
             continue;
@@ -588,7 +346,7 @@ static void observe(side *sides, int n, int timeout)
     }
     long leak_deadline = cf_now_ms() + (timeout < 1000 ? timeout : 1000);
     for (int k = 0; k < n; k++) {
-        side *sd = &sides[k];
+        cf_side *sd = &sides[k];
         if (sd->fd < 0 || sd->closed)
             continue;
         int lc = 0;
@@ -600,17 +358,17 @@ static void observe(side *sides, int n, int timeout)
     }
 }
 
-static void judge_side(const cf_target *t, const cf_case *c, int k, side *sd, const ending *e)
+static void judge_side(const cf_target *t, const cf_case *c, int k, cf_side *sd, const ending *e)
 {
-    rxstate *s = &sd->s;
+    cf_rx *s = &sd->s;
     cf_obs *o = &sd->o;
     o->crashed = e->crashed;
     o->exited = e->exited;
     o->hung = e->hung;
-    analyse(s);
-    if (cf_proto_requests(t->proto)) {
+    cf_rx_analyse(s);
+    if (spw_proto_has(t->proto, SPW_PF_REQUESTS)) {
         s->w = NULL; /* late requests are judged, not logged out of order */
-        scan_requests(s, 0);
+        cf_rx_scan_requests(s, 0);
     }
     o->hs_have = s->rx.len < 8 ? s->rx.len : 8;
     o->hs_valid = memcmp(s->rx.p ? s->rx.p : (uint8_t *)"", s->hs_want, o->hs_have) == 0;
@@ -624,10 +382,10 @@ static void judge_side(const cf_target *t, const cf_case *c, int k, side *sd, co
     sd->verdict = cf_verdict(c, k, t->proto, sd->outcome, t->strict);
 }
 
-static void describe_side(const cf_target *t, const side *sd, const ending *e, cf_buf *why)
+static void describe_side(const cf_target *t, const cf_side *sd, const ending *e, cf_buf *why)
 {
     const cf_obs *o = &sd->o;
-    const rxstate *s = &sd->s;
+    const cf_rx *s = &sd->s;
     cf_buf_printf(why, "saw %s", cf_outcome_name(sd->outcome));
     if (e->detail[0])
         cf_buf_printf(why, ": %s", e->detail);
@@ -681,11 +439,9 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
             cf_log_note(&proc_wire, perr);
     }
 
-    session ss;
+    iut ss;
     if (open_target(t, c->id, n, &ss, &proc_wire)) {
-        r->verdict = CF_ERROR;
-        r->outcome = -1;
-        r->reason = xstrdup(ss.err);
+        cf_result_not_run(r, c, CF_ERROR, ss.err);
         if (ss.have_proc)
             cf_proc_stop(&ss.proc, t->kill_timeout_ms);
         cf_pcap_close(pcap, NULL, 0);
@@ -693,108 +449,46 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
         return 0;
     }
 
-    side sides[CF_MAX_CONNS];
+    cf_side sides[CF_MAX_CONNS];
     memset(sides, 0, sizeof sides);
     for (int k = 0; k < n; k++) {
-        side *sd = &sides[k];
+        cf_side *sd = &sides[k];
         sd->fd = ss.fds[k];
         sd->counter = 1;
         sd->w = (cf_wire){.text = &r->wire, .t0 = t0, .conn = k, .label = n > 1, .pcap = pcap};
-        sd->s.proto = t->proto;
+        cf_rx_init(&sd->s, t->proto, &t->driver->framing, &sd->w);
         sd->s.retry_ms = t->retry_ms;
-        sd->s.w = &sd->w;
-        spw_handshake_encode(sd->s.hs_want, t->proto);
     }
-    int batching = 0, gap = 0;
-    size_t split = 0;
-    cf_buf batch = {0};
-    side *cur = &sides[0];
+    cf_exec x = {.t = t, .c = c, .sides = sides, .nsides = n, .cur = &sides[0],
+                 .timeout = timeout};
+    cf_render rd = {.iut = t->proto, .limit = t->recvmax, .framing = &t->driver->framing,
+                    .next_id = side_next_id, .sent = side_sent, .ctx = &x};
 
     for (int i = 0; i < c->nsteps; i++) {
         const cf_step *st = &c->steps[i];
-        if (st->kind == CF_S_ON) {
-            cur = &sides[st->n];
+        const cf_step_type *ty = cf_step_type_of(st->kind);
+        cf_side *cur = x.cur;
+        if (cur->fd < 0 && !(ty->flags & CF_STEP_ALWAYS))
+            continue;
+        if (!ty->render) {
+            ty->run(st, &x);
             continue;
         }
-        if (cur->fd < 0)
-            continue;
-        rxstate *s = &cur->s;
         cf_buf out = {0};
-        switch (st->kind) {
-        case CF_S_SEND_HANDSHAKE:
-            render_handshake(st, t->proto, &out);
-            break;
-        case CF_S_SEND_BYTES:
-            cf_buf_add(&out, st->data, st->data_len);
-            break;
-        case CF_S_SEND_FRAME:
-            render_frame(st, t->recvmax, &out);
-            break;
-        case CF_S_SEND_MESSAGE:
-            render_messages(t, c, st, cur, &out);
-            break;
-        case CF_S_SPLIT:
-            split = (size_t)st->n;
-            gap = st->gap_ms;
-            break;
-        case CF_S_PAUSE:
-            cf_io_read_until(cur->fd, cf_now_ms() + st->n, &s->rx, &cur->closed, &cur->w, NULL,
-                             NULL);
-            break;
-        case CF_S_BATCH:
-            batching = 1;
-            break;
-        case CF_S_FLUSH:
-            batching = 0;
-            if (!cur->closed && batch.len) {
-                cf_io_write(cur->fd, batch.p, batch.len, split, gap, &s->rx, &cur->closed,
-                            &cur->w);
-                s->last_send_ms = cf_now_ms();
-            }
-            batch.len = 0;
-            break;
-        case CF_S_SHUTDOWN_WRITE:
-            cf_io_shutdown(cur->fd, &cur->w);
-            cur->shut = 1;
-            cf_log_note(&cur->w, "we shut down our write side (FIN)");
-            break;
-        case CF_S_CLOSE:
-            cf_io_close(cur->fd, &cur->w);
-            cur->fd = -1;
-            cur->o.we_closed = 1;
-            cur->closed = 1;
-            cf_log_note(&cur->w, "we closed the connection");
-            break;
-        case CF_S_EXPECT_HANDSHAKE:
-            if (cf_io_read_until(cur->fd, cf_now_ms() + timeout, &s->rx, &cur->closed, &cur->w,
-                                 done_hs, s) > 0)
-                cur->o.hs_timeout = 1;
-            break;
-        case CF_S_EXPECT_ECHO:
-            cf_io_read_until(cur->fd, cf_now_ms() + timeout, &s->rx, &cur->closed, &cur->w,
-                             done_echo, s);
-            break;
-        case CF_S_EXPECT_REQUEST:
-            cur->o.req_waits++;
-            if (cf_io_read_until(cur->fd, cf_now_ms() + timeout, &s->rx, &cur->closed, &cur->w,
-                                 done_request, s) == 0 &&
-                !s->req_bad && !s->req_reused)
-                cur->o.req_got++;
-            break;
-        }
+        ty->render(st, &rd, &out);
         if (out.len) {
-            if (batching)
-                cf_buf_add(&batch, out.p, out.len);
+            if (x.batching)
+                cf_buf_add(&x.batch, out.p, out.len);
             else if (!cur->closed && !cur->shut) {
-                cf_io_write(cur->fd, out.p, out.len, split, gap, &s->rx, &cur->closed, &cur->w);
-                s->last_send_ms = cf_now_ms();
-            }
-            else if (!cur->o.we_closed)
+                cf_io_write(cur->fd, out.p, out.len, x.split, x.gap, &cur->s.rx, &cur->closed,
+                            &cur->w);
+                cur->s.last_send_ms = cf_now_ms();
+            } else if (!cur->o.we_closed)
                 cf_log_note(&cur->w, "connection already closed: not sending");
         }
         cf_buf_free(&out);
     }
-    cf_buf_free(&batch);
+    cf_buf_free(&x.batch);
 
     observe(sides, n, timeout);
     /* Stop the IUT before closing our ends: a close at teardown would be an
@@ -845,13 +539,8 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
     r->reason = (char *)why.p;
     if (ss.logpath[0])
         r->iut_log = cf_file_tail(ss.logpath, 1500);
-    for (int k = 0; k < n; k++) {
-        rxstate *s = &sides[k].s;
-        for (int i = 0; i < s->nexpected; i++)
-            cf_buf_free(&s->expected[i]);
-        free(s->expected);
-        cf_buf_free(&s->rx);
-    }
+    for (int k = 0; k < n; k++)
+        cf_rx_free(&sides[k].s);
     r->ms = cf_now_ms() - t0;
     return 0;
 }
@@ -861,13 +550,13 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
 /* Any frame after the first request: a resend or a new request. */
 static int done_second_frame(void *ctx)
 {
-    rxstate *s = ctx;
+    cf_rx *s = ctx;
     return s->rx.len > s->req_off;
 }
 
-static void probe_fail(char *err, size_t errlen, const session *ss, const char *fmt, ...)
+static void probe_fail(char *err, size_t errlen, const iut *ss, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static void probe_fail(char *err, size_t errlen, const session *ss, const char *fmt, ...)
+static void probe_fail(char *err, size_t errlen, const iut *ss, const char *fmt, ...)
 {
     cf_buf b = {0};
     char msg[512];
@@ -889,7 +578,7 @@ static void probe_fail(char *err, size_t errlen, const session *ss, const char *
 int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
 {
     *retry_ms = 0;
-    session ss;
+    iut ss;
     if (open_target(t, "preflight", 1, &ss, NULL)) {
         if (ss.have_proc)
             cf_proc_stop(&ss.proc, t->kill_timeout_ms);
@@ -897,14 +586,13 @@ int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
         return -1;
     }
     int fd = ss.fds[0], closed = 0, rc = 0;
-    rxstate s = {0};
-    s.proto = t->proto;
-    spw_handshake_encode(s.hs_want, t->proto);
+    cf_rx s;
+    cf_rx_init(&s, t->proto, &t->driver->framing, NULL);
     uint8_t h[8];
     spw_handshake_encode(h, (uint16_t)spw_proto_peer(t->proto));
     long t0 = cf_now_ms();
     cf_io_write(fd, h, 8, 0, 0, &s.rx, &closed, NULL);
-    cf_io_read_until(fd, t0 + t->start_timeout_ms, &s.rx, &closed, NULL, done_hs, &s);
+    cf_io_read_until(fd, t0 + t->start_timeout_ms, &s.rx, &closed, NULL, cf_rx_done_handshake, &s);
     if (s.rx.len < 8 || memcmp(s.rx.p, s.hs_want, 8) != 0) {
         /* let a dying IUT finish dying, so its status can be told */
         for (long end = cf_now_ms() + 200; ss.have_proc && !cf_proc_poll(&ss.proc) &&
@@ -941,13 +629,13 @@ int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
                        t->kind == CF_T_EXEC_FD ? "; does it take its connection from {fd} or "
                                                  "{fds}?" : "");
         rc = -1;
-    } else if (cf_proto_requests(t->proto)) {
+    } else if (spw_proto_has(t->proto, SPW_PF_REQUESTS)) {
         /* Leave the first request unanswered for two windows: an IUT that
          * re-requests by itself within them does so on a timer that the
          * requester cases must not take for an answer. */
         int window = 2 * t->timeout_ms;
         cf_io_read_until(fd, cf_now_ms() + t->timeout_ms, &s.rx, &closed, NULL,
-                         done_request, &s);
+                         cf_rx_done_request, &s);
         if (s.seen_request) {
             long first = s.last_req_ms;
             if (cf_io_read_until(fd, first + window, &s.rx, &closed, NULL, done_second_frame,
@@ -960,7 +648,7 @@ int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
     close(fd);
     if (ss.have_proc)
         cf_proc_stop(&ss.proc, t->kill_timeout_ms);
-    cf_buf_free(&s.rx);
+    cf_rx_free(&s);
     return rc;
 }
 
@@ -989,7 +677,7 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, 
         }
         w = &capture;
     }
-    session ss;
+    iut ss;
     if (open_target(t, "raw", 1, &ss, w)) {
         cf_pcap_close(capture.pcap, NULL, 0);
         out->harness_error = 1;
@@ -999,8 +687,8 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, 
         return -1;
     }
     int fd = ss.fds[0];
-    rxstate s = {0};
-    spw_handshake_encode(s.hs_want, t->proto);
+    cf_rx s;
+    cf_rx_init(&s, t->proto, &t->driver->framing, NULL);
     int closed = 0;
     cf_io_write(fd, bytes, len, (size_t)split, split ? 1 : 0, &s.rx, &closed, w);
     if (!closed)
@@ -1023,7 +711,7 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, 
     o.crashed = e.crashed;
     o.exited = e.exited;
     o.hung = e.hung;
-    analyse(&s);
+    cf_rx_analyse(&s);
     o.hs_have = s.rx.len < 8 ? s.rx.len : 8;
     o.hs_valid = memcmp(s.rx.p ? s.rx.p : (uint8_t *)"", s.hs_want, o.hs_have) == 0;
     o.garbage = s.garbage;
@@ -1037,10 +725,35 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, 
     uint64_t h = 0xcbf29ce484222325ULL;
     if (s.rx.len > 8)
         h = fnv(h, s.rx.p + 8, s.rx.len - 8);
-    memcpy(out->digest, &h, sizeof h);
+    out->digest = h;
     if (s.rx.len > 8)
         cf_buf_add(&out->rx, s.rx.p + 8, s.rx.len - 8);
-    cf_buf_free(&s.rx);
+    cf_rx_free(&s);
     out->ms = cf_now_ms() - t0;
     return 0;
+}
+
+/* ------------------------------------------------------------ seeds */
+
+/* cf_render.next_id for a rendered stream: fresh request ids */
+static int64_t seed_next_id(void *ctx, const cf_step *st)
+{
+    (void)st;
+    uint32_t *next = ctx;
+    return (int64_t)((*next)++ | SPW_REQID_FLAG);
+}
+
+void cf_render_case(const cf_case *c, uint16_t iut_proto, uint64_t limit, const cf_framing *f,
+                    cf_buf *out)
+{
+    uint32_t next = 1;
+    cf_render rd = {.iut = iut_proto, .limit = limit,
+                    .framing = f ? f : &cf_driver_of(CF_TR_TCP)->framing,
+                    .next_id = seed_next_id, .sent = NULL, .ctx = &next};
+    for (int i = 0; i < c->nsteps; i++) {
+        const cf_step *s = &c->steps[i];
+        const cf_step_type *ty = cf_step_type_of(s->kind);
+        if (s->conn == 0 && ty->render) /* one stream: the first connection's */
+            ty->render(s, &rd, out);
+    }
 }

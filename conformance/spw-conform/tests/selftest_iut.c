@@ -103,8 +103,8 @@ static void forever(void)
 static int send_request(int fd)
 {
     uint8_t rq[] = {0, 0, 0, 0, 's', 'p'};
-    uint32_t id = mode == M_NOFLAG ? request_id & 0x7fffffffu : request_id;
-    spw_reqid_encode(rq, id & 0x7fffffffu);
+    uint32_t id = mode == M_NOFLAG ? request_id & ~SPW_REQID_FLAG : request_id;
+    spw_reqid_encode(rq, id & ~SPW_REQID_FLAG);
     if (mode == M_NOFLAG)
         rq[0] &= 0x7f;
     return send_msg(fd, NULL, 0, rq, sizeof rq);
@@ -116,11 +116,10 @@ static int on_message(int fd, const uint8_t *m, size_t len)
     size_t hl;
     int hops;
     unsigned ph;
-    switch (proto) {
-    case SPW_PROTO_PAIR0:
-    case SPW_PROTO_BUS:
-        return send_msg(fd, NULL, 0, m, len);
-    case SPW_PROTO_PAIR1: {
+    switch (spw_hdr_kind_for(proto)) {
+    case SPW_HDR_NONE:
+        return spw_proto_has(proto, SPW_PF_ECHOES) ? send_msg(fd, NULL, 0, m, len) : 0;
+    case SPW_HDR_PAIR1: {
         int v = spw_pair1_parse(m, len, SPW_TTL_DEFAULT, &ph);
         if (v == SPW_HDR_MALFORMED)
             return -1;
@@ -130,8 +129,7 @@ static int on_message(int fd, const uint8_t *m, size_t len)
         spw_pair1_encode(h, 1);
         return send_msg(fd, h, 4, m + 4, len - 4);
     }
-    case SPW_PROTO_REP:
-    case SPW_PROTO_RESPONDENT: {
+    case SPW_HDR_BACKTRACE: {
         int v = spw_backtrace_parse(m, len, SPW_TTL_DEFAULT, &hl, &hops);
         if (v == SPW_HDR_MALFORMED)
             return -1;
@@ -139,16 +137,15 @@ static int on_message(int fd, const uint8_t *m, size_t len)
             return 0;
         return send_msg(fd, m, hl, m + hl, len - hl);
     }
-    case SPW_PROTO_REQ:
-    case SPW_PROTO_SURVEYOR: {
+    case SPW_HDR_REQID: {
         if (len < 4)
             return -1;
         uint32_t id = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
-        uint32_t want = mode == M_NOFLAG ? request_id & 0x7fffffffu : request_id;
+        uint32_t want = mode == M_NOFLAG ? request_id & ~SPW_REQID_FLAG : request_id;
         if (id != want && mode != M_LAX)
             return 0; /* a stray answer */
         if (mode != M_REUSE)
-            request_id = ((request_id + 1) & 0x7fffffffu) | 0x80000000u;
+            request_id = ((request_id + 1) & ~SPW_REQID_FLAG) | SPW_REQID_FLAG;
         return send_request(fd);
     }
     default:
@@ -167,7 +164,7 @@ static void serve(int fd)
         return;
     }
     spw_handshake_sent(&hs, ol);
-    if (proto == SPW_PROTO_REQ || proto == SPW_PROTO_SURVEYOR)
+    if (spw_proto_has(proto, SPW_PF_REQUESTS))
         send_request(fd);
     if (mode == M_DEAF)
         forever();
@@ -182,7 +179,7 @@ static void serve(int fd)
             /* the requester's own timer: a new request, a new id */
             struct pollfd pf = {fd, POLLIN, 0};
             if (poll(&pf, 1, retry_ms) == 0) {
-                request_id = ((request_id + 1) & 0x7fffffffu) | 0x80000000u;
+                request_id = ((request_id + 1) & ~SPW_REQID_FLAG) | SPW_REQID_FLAG;
                 if (send_request(fd))
                     break;
                 continue;
