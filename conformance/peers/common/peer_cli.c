@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "peer_cli.h"
 
+#include "spw_hex.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -80,7 +82,9 @@ void spw_peer_usage(FILE *f, const char *prog)
 	    "  --tcp-connect URL   dial tcp://HOST:PORT (non-blocking: retried until\n"
 	    "                      the peer listens)\n"
 	    "Behaviour (exactly one):\n"
-	    "  --send HEX          send this payload (hex, may be empty: --send '')\n"
+	    "  --send BYTES        send this payload, in spwire's hex syntax: hex pairs\n"
+	    "                      (0053), HH*N repeats, \"strings\" with \\r \\n \\t \\\\ \\\"\n"
+	    "                      \\xHH; may be empty: --send ''\n"
 	    "  --send-file FILE    send the contents of FILE\n"
 	    "  --size S            send generated S-byte payloads: byte i of message k\n"
 	    "                      (k counted from 0) is (k*31 + i) & 0xff\n"
@@ -154,40 +158,6 @@ static const char *add_fd(spw_peer_opts *o, const char *val, int *n_ep)
 	o->ep = SPW_EP_FD;
 	o->fds[o->nfds++] = (int)v;
 	return NULL;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int parse_hex(const char *s, unsigned char **out, size_t *len)
-{
-	size_t n = strlen(s), i;
-	unsigned char *b;
-
-	if (n % 2 != 0)
-		return -1;
-	b = malloc(n / 2 + 1);
-	if (b == NULL)
-		return -1;
-	for (i = 0; i < n / 2; i++) {
-		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			free(b);
-			return -1;
-		}
-		b[i] = (unsigned char)(hi << 4 | lo);
-	}
-	*out = b;
-	*len = n / 2;
-	return 0;
 }
 
 static int read_file(const char *path, unsigned char **out, size_t *len)
@@ -305,6 +275,7 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 	int n_ep = 0, n_payload = 0, i;
 	int want_send = 0, want_recv = 0, want_echo = 0;
 	long long v;
+	char hexerr[128];
 
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
@@ -386,8 +357,9 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 			NEED_VALUE("--send");
 			free(o->payload);
 			o->payload = NULL;
-			if (parse_hex(val, &o->payload, &o->payload_len) != 0)
-				BAD("--send: not an even-length hex string: '%s'", val);
+			if (spw_hex_parse(val, &o->payload, &o->payload_len, hexerr,
+			        sizeof(hexerr)) != 0)
+				BAD("--send: %s", hexerr);
 			want_send = 1;
 			n_payload++;
 		} else if (match(a, "--sizes", 1, &i, argc, argv, &val)) {
