@@ -314,8 +314,8 @@ static int check_header(struct spw_peer *sp, spw_pipe *from, const spw_msg *m, s
         int hops;
         int v = spw_backtrace_parse(m->data, m->len, SPW_TTL_DEFAULT, off, &hops);
         if (v == SPW_HDR_MALFORMED) {
-            snprintf(sp->detail, sizeof sp->detail, "malformed backtrace (%zu bytes, no request id)",
-                     m->len);
+            snprintf(sp->detail, sizeof sp->detail,
+                     "malformed backtrace (%zu bytes, no request id)", m->len);
             return -1;
         }
         if (v == SPW_HDR_DROP) {
@@ -587,8 +587,8 @@ int main(int argc, char **argv)
 
     rv = spw_listener_create(&sp.l, o.proto->id, SPW_URL, NULL);
     if (rv == SPW_OK && o.recvmax_set)
-        rv = spw_listener_set_size(sp.l, SPW_OPT_RECVMAXSZ,
-                                   o.recvmax < 0 ? 0 : (uint64_t)o.recvmax);
+        rv =
+            spw_listener_set_size(sp.l, SPW_OPT_RECVMAXSZ, o.recvmax < 0 ? 0 : (uint64_t)o.recvmax);
     if (rv == SPW_OK && o.timeout_ms >= 0)
         rv = spw_listener_set_int(sp.l, SPW_OPT_HANDSHAKE_TIMEOUT, o.timeout_ms);
     if (rv != SPW_OK) {

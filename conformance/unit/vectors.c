@@ -1,10 +1,10 @@
 #include "vectors.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "spw_hex.h"
 #include "spwire/frame.h"
 #include "spwire/proto.h"
 
@@ -14,57 +14,22 @@ static void die(const char *path, int line, const char *what)
     abort();
 }
 
-static void push(struct vec_bytes *b, uint8_t byte)
-{
-    if ((b->len & 255) == 0) {
-        b->data = realloc(b->data, b->len + 256);
-        if (!b->data)
-            abort();
-    }
-    b->data[b->len++] = byte;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
+/* BYTES in the tools' one hex syntax (conformance/common/spw_hex.h); several
+ * lines of one key concatenate. */
 static void parse_bytes(struct vec_bytes *b, const char *s, const char *path, int line)
 {
-    while (*s) {
-        if (isspace((unsigned char)*s)) {
-            s++;
-        } else if (*s == '"') {
-            const char *e = strchr(s + 1, '"');
-            if (!e)
-                die(path, line, "unterminated string");
-            for (const char *c = s + 1; c < e; c++)
-                push(b, (uint8_t)*c);
-            s = e + 1;
-        } else if (*s == '-' && (s[1] == 0 || isspace((unsigned char)s[1]))) {
-            s++; /* the empty message */
-        } else {
-            int hi = hexval(s[0]), lo = hexval(s[1]);
-            if (hi < 0 || lo < 0)
-                die(path, line, "bad hex byte");
-            uint8_t byte = (uint8_t)(hi << 4 | lo);
-            s += 2;
-            if (*s == '*') {
-                char *end;
-                long count = strtol(s + 1, &end, 10);
-                if (end == s + 1 || count <= 0)
-                    die(path, line, "bad repeat count");
-                while (count--)
-                    push(b, byte);
-                s = end;
-            } else {
-                push(b, byte);
-            }
-        }
-    }
+    uint8_t *p;
+    size_t n;
+    char err[128];
+    if (spw_hex_parse(s, &p, &n, err, sizeof err) != 0)
+        die(path, line, err);
+    uint8_t *joined = realloc(b->data, b->len + n + 1);
+    if (!joined)
+        abort();
+    memcpy(joined + b->len, p, n);
+    b->data = joined;
+    b->len += n;
+    free(p);
 }
 
 void vectors_load(struct vector_set *set, const char *name)

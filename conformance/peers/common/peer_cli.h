@@ -15,27 +15,27 @@
 
 /* Behaviour modes. */
 enum spw_mode {
-	SPW_MODE_NONE = 0,
-	SPW_MODE_SEND = 1, /* --send/--send-file/--size */
-	SPW_MODE_RECV = 2, /* --recv */
-	SPW_MODE_ECHO = 4  /* --echo */
+    SPW_MODE_NONE = 0,
+    SPW_MODE_SEND = 1, /* --send/--send-file/--size */
+    SPW_MODE_RECV = 2, /* --recv */
+    SPW_MODE_ECHO = 4  /* --echo */
 };
 
 enum spw_ep_kind {
-	SPW_EP_NONE,
-	SPW_EP_FD,         /* --fd N: inherited connected stream socket */
-	SPW_EP_TCP_LISTEN, /* --tcp-listen URL */
-	SPW_EP_TCP_CONNECT /* --tcp-connect URL */
+    SPW_EP_NONE,
+    SPW_EP_FD,         /* --fd N: inherited connected stream socket */
+    SPW_EP_TCP_LISTEN, /* --tcp-listen URL */
+    SPW_EP_TCP_CONNECT /* --tcp-connect URL */
 };
 
 /* What a backend supports; unsupported requests are usage errors. */
 typedef struct spw_peer_caps {
-	const char *prog;            /* program name for messages */
-	unsigned long proto_mask;    /* spw_peer_proto_bit() of each protocol */
-	int fd_ok;                   /* --fd supported */
-	const char *fd_unsupported;  /* message when it is not */
-	int raw_ok;                  /* --raw supported */
-	int wait_close_ok;           /* --wait-close supported */
+    const char *prog;           /* program name for messages */
+    unsigned long proto_mask;   /* spw_peer_proto_bit() of each protocol */
+    int fd_ok;                  /* --fd supported */
+    const char *fd_unsupported; /* message when it is not */
+    int raw_ok;                 /* --raw supported */
+    int wait_close_ok;          /* --wait-close supported */
 } spw_peer_caps;
 
 /* Protocols are those of spwire's table (spwire/proto.h); a backend's
@@ -55,28 +55,28 @@ int spw_peer_proto_replies(const spw_proto_desc *d);
 #define SPW_PEER_MAX_SIZES 64
 
 typedef struct spw_peer_opts {
-	const spw_proto_desc *proto; /* --proto, a row of spwire's table */
-	enum spw_ep_kind ep;
-	int fd;              /* SPW_EP_FD: the first --fd */
-	int fds[SPW_PEER_MAX_FDS]; /* SPW_EP_FD: every --fd, in order */
-	int nfds;
-	int fd_one_by_one;   /* --fd-one-by-one */
-	const char *url;     /* SPW_EP_TCP_* */
-	enum spw_mode mode;
-	unsigned char *payload; /* --send / --send-file (owned) */
-	size_t payload_len;
-	long long size;      /* --size S, or -1 */
-	long long *sizes;    /* --sizes LIST (owned), or NULL */
-	size_t nsizes;
-	int seq;             /* --seq: message index in the first 8 bytes */
-	long long count;     /* default 1 */
-	long long recvmax;   /* --recvmax; valid when recvmax_set */
-	int recvmax_set;
-	int timeout_ms;      /* default 5000; -1 = infinite */
-	int raw;
-	int wait_peers;      /* default 0 */
-	int linger_ms;       /* default SPW_DEFAULT_LINGER_MS */
-	int wait_close_ms;   /* --wait-close MS, or -2 when not given */
+    const spw_proto_desc *proto; /* --proto, a row of spwire's table */
+    enum spw_ep_kind ep;
+    int fd;                    /* SPW_EP_FD: the first --fd */
+    int fds[SPW_PEER_MAX_FDS]; /* SPW_EP_FD: every --fd, in order */
+    int nfds;
+    int fd_one_by_one; /* --fd-one-by-one */
+    const char *url;   /* SPW_EP_TCP_* */
+    enum spw_mode mode;
+    unsigned char *payload; /* --send / --send-file (owned) */
+    size_t payload_len;
+    long long size;   /* --size S, or -1 */
+    long long *sizes; /* --sizes LIST (owned), or NULL */
+    size_t nsizes;
+    int seq;           /* --seq: message index in the first 8 bytes */
+    long long count;   /* default 1 */
+    long long recvmax; /* --recvmax; valid when recvmax_set */
+    int recvmax_set;
+    int timeout_ms; /* default 5000; -1 = infinite */
+    int raw;
+    int wait_peers;    /* default 0 */
+    int linger_ms;     /* default SPW_DEFAULT_LINGER_MS */
+    int wait_close_ms; /* --wait-close MS, or -2 when not given */
 } spw_peer_opts;
 
 #define SPW_DEFAULT_TIMEOUT_MS 5000

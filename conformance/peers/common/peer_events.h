@@ -29,10 +29,10 @@ void spw_ev_init(FILE *out);
 
 /* Low-level line builder. */
 typedef struct spw_ev_line {
-	char *buf;
-	size_t len;
-	size_t cap;
-	int oom;
+    char *buf;
+    size_t len;
+    size_t cap;
+    int oom;
 } spw_ev_line;
 
 void spw_ev_begin(spw_ev_line *l, const char *event);

@@ -12,10 +12,10 @@
 #define SPW_SHA256_HEX_LEN 64 /* without the terminating NUL */
 
 typedef struct spw_sha256_ctx {
-	uint32_t h[8];
-	uint64_t total;        /* bytes hashed so far */
-	unsigned char buf[64]; /* pending partial block */
-	size_t fill;           /* bytes in buf */
+    uint32_t h[8];
+    uint64_t total;        /* bytes hashed so far */
+    unsigned char buf[64]; /* pending partial block */
+    size_t fill;           /* bytes in buf */
 } spw_sha256_ctx;
 
 void spw_sha256_init(spw_sha256_ctx *ctx);
