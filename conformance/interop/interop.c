@@ -1,30 +1,31 @@
-/* interop.c -- spw-interop: spwire against the reference SP implementations.
+/* interop.c -- spw-interop: spwire exchanging real messages with the
+ * reference SP implementations.
  *
- *   spw-interop --peers DIR --impl nng110|nng15|nanomsg --suite SUITE
+ *   spw-interop --peers DIR --impl NAME --suite SUITE --expect FILE
  *               [--transport socket|tcp] [--results FILE] [--workdir DIR]
  *
- * Suites:
- *   matrix   every valid protocol pair in both directions (sizes 0, 1, 4096,
- *            1 MiB), several respondents for one survey, the receive limit
- *            -1/exact/+1 both ways, and the negative cases (mismatched
- *            protocol, bad handshake bytes, oversize frame).  socket: over
- *            socketpair() (nng110 only); tcp: over 127.0.0.1, once with
- *            spwire listening and once with spwire connecting.
- *   stream   100,000 messages each way over a socketpair, order and content
- *            checked message by message (nng110).
- *   multifd  several fds to one spwire listener and to one NNG socket://
- *            listener (nng110).
- *   creds    peer credentials on both sides (nng110).
+ * What only this driver does, one row of SCENARIOS per scenario: the
+ * message exchange matrix (every valid protocol pair, both directions,
+ * sizes 0, 1, 4096, 1 MiB; three respondents to one survey), a
+ * 100,000-message stream, several fds on one listener, and peer
+ * credentials.  The SP rules themselves (handshake bytes, pairing, the
+ * receive limit) are judged by spw-conform from conformance/cases/; they
+ * are not repeated here.
  *
- * Every case prints PASS/FAIL/KNOWN with what was observed, and appends a
+ * The implementations are the rows of IMPLS.  Which verdict each scenario
+ * gives for an implementation is data: FILE (conformance/expectations/
+ * interop/NAME.txt) has one "transport/group/direction VERDICT" line per
+ * scenario, racing alternatives written A|B.  A scenario whose verdict is
+ * not listed there is a FAIL, and so is one without a line.  KNOWN is a
+ * reference deviating from the SP rules in the one way the scenario
+ * recognises (README.md); only the expectation file can allow it.
+ *
+ * Every scenario prints its verdict with what was observed and appends a
  * tab-separated row "impl transport group direction verdict detail" to the
- * results file (interop_summary.sh turns those into the table).  KNOWN is a
- * reference behaviour that differs from the SP rules and matches what was
- * measured (conformance/interop/README.md); a change in it is a FAIL.
- *
- * Peers are judged on what they report: exit status, message counts, the
- * sha256 digest of everything received (compared with digests computed here
- * from the payload rule), per-message sequence numbers in the stream, and
+ * results file (interop_summary.sh turns those into the table).  Peers are
+ * judged on what they report: exit status, message counts, the sha256
+ * digest of everything received (compared with digests computed here from
+ * the payload rule), per-message sequence numbers in the stream, and
  * add/rem/error events.  Timeouts only bound waits; nothing is judged on
  * how long anything took.
  */
@@ -36,8 +37,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,8 +59,6 @@
 #define SHORT_TIMEOUT "4000"
 /* Bound of one whole case (processes killed after it). */
 #define CASE_DEADLINE_MS 120000
-/* Raw side: how long to wait for the reference's header and for its close. */
-#define RAW_WAIT_MS 15000
 
 #define MATRIX_SIZES "0,1,4096,1048576"
 #define MATRIX_COUNT 8
@@ -71,15 +68,127 @@
 enum tr { TR_SOCKET, TR_TCP_SPW_LISTEN, TR_TCP_SPW_CONNECT };
 static const char *tr_name[] = {"socket", "tcp-spwlisten", "tcp-spwconnect"};
 
+/* ------------------------------------------------------ implementations */
+
+#define T_SOCKET 1u /* takes a connected fd (NNG's socket://, --fd) */
+#define T_TCP 2u    /* listens and dials on tcp:// */
+
+#define ALL_PROTOS "pair0 pair1 req rep pub sub push pull surveyor respondent bus"
+
+/* How to start an implementation's peer and what it can do.  Every peer
+ * speaks the command line of conformance/peers/README.md. */
+struct impl {
+    const char *name;        /* --impl, the results' first column, the expectation file */
+    const char *bin;         /* the peer program in --peers DIR */
+    unsigned transports;     /* T_SOCKET | T_TCP */
+    const char *protos;      /* the protocols it has, space-separated */
+    const char *best_effort; /* protocols whose sends drop whole messages under load (SP allows
+                                it for pub and bus): its receiver is judged on an in-order,
+                                intact subsequence */
+    int pipe_events;         /* reports add/rem events */
+    int linger_ms;           /* 0: the last sender waits for its peer's close (--wait-close);
+                                else it cannot tell and lingers this long after its last send */
+};
+
+/* Adding an implementation: a row here, its file in
+ * conformance/expectations/interop/, its lines in CMakeLists.txt. */
+static const struct impl IMPLS[] = {
+    {"nng110", "spw-nng110-peer", T_SOCKET | T_TCP, ALL_PROTOS, "", 1, 0},
+    {"nng15", "spw-nng15-peer", T_TCP, ALL_PROTOS, "", 1, 0},
+    {"nanomsg", "spw-nanomsg-peer", T_TCP, "pair0 req rep pub sub push pull surveyor respondent bus",
+     "pub bus", 0, 1000},
+};
+
+/* spwire's own side of every scenario. */
+static const struct impl SPWIRE = {"spwire", "spw-peer", T_SOCKET | T_TCP, ALL_PROTOS, "", 1, 0};
+
+/* word is one of the space-separated words of list */
+static int has_word(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *s = list; (s = strstr(s, word)) != NULL; s += n)
+        if ((s == list || s[-1] == ' ') && (s[n] == ' ' || s[n] == 0))
+            return 1;
+    return 0;
+}
+
+/* --------------------------------------------------------- expectations */
+
+#define EXPECT_MAX 256
+
+struct expectation {
+    char id[96];       /* transport/group/direction */
+    char verdicts[48]; /* PASS, KNOWN, n/a, joined by | */
+};
+
 static struct {
     const char *peers;
-    const char *impl; /* reference label */
+    const struct impl *impl;
     char refbin[512];
     char spwbin[512];
     FILE *results;
+    const char *expect_path;
+    struct expectation expect[EXPECT_MAX];
+    int nexpect;
     int pass, fail, known, na;
     char versions[256];
 } G;
+
+/* Reads "ID VERDICT[|VERDICT]" lines ('#' starts a comment).  A line that
+ * is not of that form, or a verdict that is not PASS, KNOWN or n/a, is a
+ * harness error (exit 2): a scenario may never be expected to FAIL. */
+static void expect_load(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    char line[256];
+    for (int ln = 1; fgets(line, sizeof line, f); ln++) {
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = 0;
+        char id[96], verdicts[48], extra[8];
+        int k = sscanf(line, "%95s %47s %7s", id, verdicts, extra);
+        if (k <= 0)
+            continue;
+        int ok = k == 2 && G.nexpect < EXPECT_MAX;
+        for (char *v = verdicts, *bar; ok && v; v = bar ? bar + 1 : NULL) {
+            bar = strchr(v, '|');
+            size_t n = bar ? (size_t)(bar - v) : strlen(v);
+            ok = (n == 4 && strncmp(v, "PASS", 4) == 0) || (n == 5 && strncmp(v, "KNOWN", 5) == 0) ||
+                 (n == 3 && strncmp(v, "n/a", 3) == 0);
+        }
+        if (!ok) {
+            fprintf(stderr, "%s:%d: want 'transport/group/direction PASS|KNOWN|n/a'\n", path, ln);
+            exit(2);
+        }
+        snprintf(G.expect[G.nexpect].id, sizeof G.expect[0].id, "%s", id);
+        snprintf(G.expect[G.nexpect].verdicts, sizeof G.expect[0].verdicts, "%s", verdicts);
+        G.nexpect++;
+    }
+    fclose(f);
+}
+
+/* The recorded verdicts of a scenario, or NULL when it has no line. */
+static const char *expect_find(const char *id)
+{
+    for (int i = 0; i < G.nexpect; i++)
+        if (strcmp(G.expect[i].id, id) == 0)
+            return G.expect[i].verdicts;
+    return NULL;
+}
+
+/* verdict is one of the |-separated alternatives */
+static int expect_allows(const char *verdicts, const char *verdict)
+{
+    size_t n = strlen(verdict);
+    for (const char *v = verdicts; v; v = strchr(v, '|') ? strchr(v, '|') + 1 : NULL)
+        if (strncmp(v, verdict, n) == 0 && (v[n] == '|' || v[n] == 0))
+            return 1;
+    return 0;
+}
 
 /* ------------------------------------------------------------- helpers */
 
@@ -92,7 +201,6 @@ static long long now_ms(void)
 
 struct verdict {
     int bad;
-    int deviation; /* a reference deviates from the SP rules (-> KNOWN if measured) */
     char why[2048];
     size_t n;
 };
@@ -129,11 +237,28 @@ static void want(struct verdict *v, int cond, const char *fmt, ...)
     note(v, "%s", buf);
 }
 
-static void record(const char *transport, const char *group, const char *dir, const char *verdict,
+/* Prints and stores one scenario's row.  The observed verdict stands when
+ * the expectation file lists it; otherwise the row is a FAIL saying what
+ * was recorded. */
+static void record(const char *transport, const char *group, const char *dir, const char *observed,
                    const char *detail)
 {
-    printf("%-5s %s %s %s %s%s%s\n", verdict, G.impl, transport, group, dir, detail && *detail ? ": " : "",
-           detail ? detail : "");
+    char id[96], why[2400];
+    const char *verdict = observed;
+    snprintf(id, sizeof id, "%s/%s/%s", transport, group, dir);
+    const char *allowed = expect_find(id);
+    if (strcmp(observed, "FAIL") != 0 && (!allowed || !expect_allows(allowed, observed))) {
+        if (allowed)
+            snprintf(why, sizeof why, "%s, but %s records %s for %s%s%s", observed, G.expect_path,
+                     allowed, id, detail && *detail ? ": " : "", detail ? detail : "");
+        else
+            snprintf(why, sizeof why, "%s, but %s has no line for %s%s%s", observed, G.expect_path, id,
+                     detail && *detail ? ": " : "", detail ? detail : "");
+        verdict = "FAIL";
+        detail = why;
+    }
+    printf("%-5s %s %s %s %s%s%s\n", verdict, G.impl->name, transport, group, dir,
+           detail && *detail ? ": " : "", detail ? detail : "");
     if (strcmp(verdict, "PASS") == 0)
         G.pass++;
     else if (strcmp(verdict, "KNOWN") == 0)
@@ -143,7 +268,7 @@ static void record(const char *transport, const char *group, const char *dir, co
     else
         G.fail++;
     if (G.results) {
-        fprintf(G.results, "%s\t%s\t%s\t%s\t%s\t", G.impl, transport, group, dir, verdict);
+        fprintf(G.results, "%s\t%s\t%s\t%s\t%s\t", G.impl->name, transport, group, dir, verdict);
         for (const char *c = detail ? detail : ""; *c; c++)
             fputc(*c == '\t' || *c == '\n' ? ' ' : *c, G.results);
         fputc('\n', G.results);
@@ -225,17 +350,22 @@ static int free_port(void)
 
 static int is_spw(const struct proc *p)
 {
-    return strcmp(p->label, "spwire") == 0;
+    return p->label == SPWIRE.name;
+}
+
+static const struct impl *impl_of(const struct proc *p)
+{
+    return is_spw(p) ? &SPWIRE : G.impl;
 }
 
 static int has_events(const struct proc *p)
 {
-    return strcmp(p->label, "nanomsg") != 0; /* nanomsg has no pipe events */
+    return impl_of(p)->pipe_events;
 }
 
 static void new_peer(struct proc *p, int spw, const char *proto)
 {
-    proc_init(p, spw ? "spwire" : G.impl);
+    proc_init(p, spw ? SPWIRE.name : G.impl->name);
     proc_arg(p, "%s", spw ? G.spwbin : G.refbin);
     proc_arg(p, "--proto");
     proc_arg(p, "%s", proto);
@@ -293,14 +423,15 @@ static int port_clash(struct proc **ps, int n)
 
 /* The side that sends last must not close before its last message is on
  * the wire: NNG queues sends and does not flush on close, so a fixed
- * linger can cut a 1 MiB message short on a busy machine.  NNG and spwire
- * wait for the peer to close (--wait-close); nanomsg cannot tell, it
- * lingers (its close does not drop what the kernel already has). */
+ * linger can cut a 1 MiB message short on a busy machine.  A peer that
+ * can waits for the other to close (--wait-close); one that cannot tell
+ * (nanomsg) lingers, its close does not drop what the kernel already has. */
 static void last_sender(struct proc *p)
 {
-    if (strcmp(p->label, "nanomsg") == 0) {
+    int linger = impl_of(p)->linger_ms;
+    if (linger > 0) {
         proc_arg(p, "--linger");
-        proc_arg(p, "1000");
+        proc_arg(p, "%d", linger);
     } else {
         proc_arg(p, "--wait-close");
         proc_arg(p, OP_TIMEOUT);
@@ -322,43 +453,73 @@ static void check_peer(struct verdict *v, const struct proc *p, const char *who,
         want(v, strcmp(p->digest, digest) == 0, "%s digest %.12s.. (want %.12s..)", who, p->digest,
              digest);
 }
+/* ------------------------------------------------------------ scenarios */
 
-/* ---------------------------------------------------------------- matrix */
+enum kind {
+    K_EXCHANGE,   /* a sends; each b receives or answers; both directions, over --transport */
+    K_STREAM,     /* a pushes STREAM_COUNT numbered messages to b; both directions */
+    K_FDS_SPWIRE, /* one spwire listener (a) given nb fds, a reference on each */
+    K_FDS_REF,    /* one reference socket:// listener (a) given nb fds, spwire on each */
+    K_BOGUS_FD,   /* spwire given an fd number that is not open */
+    K_CREDS,      /* peer credentials of both sides, each side as A */
+};
 
-struct pspec {
-    const char *group;
-    const char *a_proto; /* the side that starts: sender, req, surveyor */
+struct scenario {
+    const char *suite;   /* --suite that runs it */
+    const char *group;   /* the results' group column */
+    enum kind kind;
+    const char *a_proto; /* the side that starts: sender, requester, surveyor, listener */
     const char *b_proto;
-    const char *b_mode;  /* --recv or --echo */
+    const char *mode;    /* --recv or --echo: how the receiving side takes messages (b; a in
+                            K_FDS_SPWIRE and K_BOGUS_FD, where a is spwire's listener) */
     int reply;           /* b answers (req/rep, survey) */
-    int nb;              /* leaves */
+    int nb;              /* b processes (fds, for K_FDS_*) */
+    int variant;         /* K_FDS_REF: 1 = each fd set once the previous one is a pipe;
+                            K_CREDS: 0 = AF_UNIX accept/connect, 1 = socketpair made by A */
 };
 
-static const struct pspec PSPECS[] = {
-    {"pair0", "pair0", "pair0", "--recv", 0, 1},
-    {"pair1", "pair1", "pair1", "--recv", 0, 1},
-    {"reqrep", "req", "rep", "--echo", 1, 1},
-    {"pubsub", "pub", "sub", "--recv", 0, 1},
-    {"pipeline", "push", "pull", "--recv", 0, 1},
-    {"survey", "surveyor", "respondent", "--echo", 1, 1},
-    {"survey-x3", "surveyor", "respondent", "--echo", 1, 3},
-    {"bus", "bus", "bus", "--recv", 0, 1},
+/* A static table rather than a file read at run time: each kind is code
+ * here anyway, so a row can only name what this file implements, and a
+ * bad row is a compile error instead of a run-time one. */
+static const struct scenario SCENARIOS[] = {
+    {"matrix", "pair0", K_EXCHANGE, "pair0", "pair0", "--recv", 0, 1, 0},
+    {"matrix", "pair1", K_EXCHANGE, "pair1", "pair1", "--recv", 0, 1, 0},
+    {"matrix", "reqrep", K_EXCHANGE, "req", "rep", "--echo", 1, 1, 0},
+    {"matrix", "pubsub", K_EXCHANGE, "pub", "sub", "--recv", 0, 1, 0},
+    {"matrix", "pipeline", K_EXCHANGE, "push", "pull", "--recv", 0, 1, 0},
+    {"matrix", "survey", K_EXCHANGE, "surveyor", "respondent", "--echo", 1, 1, 0},
+    {"matrix", "survey-x3", K_EXCHANGE, "surveyor", "respondent", "--echo", 1, 3, 0},
+    {"matrix", "bus", K_EXCHANGE, "bus", "bus", "--recv", 0, 1, 0},
+    {"stream", "stream-100k", K_STREAM, "push", "pull", "--recv", 0, 1, 0},
+    {"multifd", "multifd-spwire-listener", K_FDS_SPWIRE, "pull", "push", "--recv", 0, 3, 0},
+    {"multifd", "multifd-nng-back-to-back", K_FDS_REF, "surveyor", "respondent", "--echo", 1, 3, 0},
+    {"multifd", "multifd-nng-one-by-one", K_FDS_REF, "surveyor", "respondent", "--echo", 1, 3, 1},
+    {"multifd", "multifd-bogus-fd", K_BOGUS_FD, "pull", NULL, "--recv", 0, 0, 0},
+    {"creds", "creds", K_CREDS, "pair0", "pair0", "--recv", 0, 1, 0},
+    {"creds", "creds", K_CREDS, "pair0", "pair0", "--recv", 0, 1, 1},
 };
+#define NSCENARIOS (sizeof SCENARIOS / sizeof SCENARIOS[0])
 
-static void matrix_case(enum tr t, const struct pspec *s, int spw_is_a)
+/* ------------------------------------------------------------- exchange */
+
+static void exchange_case(enum tr t, const struct scenario *s, int spw_is_a)
 {
     const char *dir = spw_is_a ? "spw->ref" : "ref->spw";
-    if (strcmp(G.impl, "nanomsg") == 0 && strcmp(s->a_proto, "pair1") == 0) {
-        record(tr_name[t], s->group, dir, "n/a", "nanomsg has no pair1");
+    const char *missing = !has_word(G.impl->protos, s->a_proto)   ? s->a_proto
+                          : !has_word(G.impl->protos, s->b_proto) ? s->b_proto
+                                                                  : NULL;
+    if (missing) {
+        char why[64];
+        snprintf(why, sizeof why, "%s has no %s", G.impl->name, missing);
+        record(tr_name[t], s->group, dir, "n/a", why);
         return;
     }
     char count[16];
     snprintf(count, sizeof count, "%d", MATRIX_COUNT);
-    /* nanomsg's pub and bus are best effort: while a 1 MiB message is
-     * still being written, later sends are dropped whole (measured).  The
+    /* A best-effort sender (nanomsg's pub and bus, measured) drops later
+     * sends whole while a 1 MiB message is still being written.  The
      * receiver then must see an in-order subsequence, every message intact. */
-    int lossy = !spw_is_a && strcmp(G.impl, "nanomsg") == 0 &&
-                (strcmp(s->a_proto, "pub") == 0 || strcmp(s->a_proto, "bus") == 0);
+    int lossy = !spw_is_a && has_word(G.impl->best_effort, s->a_proto);
     for (int attempt = 0;; attempt++) {
         struct proc a, b[3];
         struct proc *ps[4], *leaves[3];
@@ -373,7 +534,7 @@ static void matrix_case(enum tr t, const struct pspec *s, int spw_is_a)
         ps[0] = &a;
         for (int i = 0; i < s->nb; i++) {
             new_peer(&b[i], !spw_is_a, s->b_proto);
-            proc_arg(&b[i], "%s", s->b_mode);
+            proc_arg(&b[i], "%s", s->mode);
             proc_arg(&b[i], "--count");
             proc_arg(&b[i], "%s", count);
             b[i].expect_sizes = MATRIX_SIZES;
@@ -392,8 +553,9 @@ static void matrix_case(enum tr t, const struct pspec *s, int spw_is_a)
                 last_sender(&b[i]);
         else
             last_sender(&a);
-        /* NNG 1.10.1 takes several back-to-back fds wrongly (see multifd):
-         * the reference hub hands them over one by one. */
+        /* A reference socket:// listener may lose fds set back to back
+         * (NNG 1.10.1, multifd-nng-back-to-back): the hub hands them over
+         * one by one, so the matrix tests the exchange, not that race. */
         if (t == TR_SOCKET && !spw_is_a && s->nb > 1)
             proc_arg(&a, "--fd-one-by-one");
         if (wire(t, &a, leaves, s->nb, close_fds, &nclose) != 0) {
@@ -448,465 +610,23 @@ static void matrix_case(enum tr t, const struct pspec *s, int spw_is_a)
     }
 }
 
-/* Receive limit L: sender sends L-1, L, L+1 (push -> pull); the receiver
- * delivers the first two and closes on the third. */
-static void limit_case(enum tr t, long long limit, int explicit_limit, int spw_sends)
-{
-    const char *dir = spw_sends ? "spw->ref" : "ref->spw";
-    char group[48], sizes[96];
-    snprintf(group, sizeof group, "limit-%s", explicit_limit ? "4096" : "default1MiB");
-    snprintf(sizes, sizeof sizes, "%lld,%lld,%lld", limit - 1, limit, limit + 1);
-    for (int attempt = 0;; attempt++) {
-        struct proc s, r;
-        struct proc *ps[2] = {&s, &r}, *leaves[1] = {&r};
-        int close_fds[4], nclose;
-        new_peer(&s, spw_sends, "push");
-        proc_arg(&s, "--sizes");
-        proc_arg(&s, "%s", sizes);
-        proc_arg(&s, "--count");
-        proc_arg(&s, "3");
-        proc_arg(&s, "--wait-peers");
-        proc_arg(&s, "1");
-        proc_arg(&s, "--timeout");
-        proc_arg(&s, OP_TIMEOUT);
-        last_sender(&s);
-        new_peer(&r, !spw_sends, "pull");
-        proc_arg(&r, "--recv");
-        proc_arg(&r, "--count");
-        proc_arg(&r, "3");
-        proc_arg(&r, "--timeout");
-        proc_arg(&r, SHORT_TIMEOUT);
-        if (explicit_limit) {
-            proc_arg(&r, "--recvmax");
-            proc_arg(&r, "%lld", limit);
-        }
-        wire(t, &s, leaves, 1, close_fds, &nclose);
-        procs_run(ps, 2, CASE_DEADLINE_MS, close_fds, nclose);
-        if (t != TR_SOCKET && port_clash(ps, 2) && attempt < 3) {
-            proc_free(&s);
-            proc_free(&r);
-            continue;
-        }
-        char exp2[65], exp3[65];
-        expected_digest(sizes, 2, 1, 0, exp2);
-        expected_digest(sizes, 3, 1, 0, exp3);
-        /* Measured: NNG (1.5.2 and 1.10.1) applies no receive limit by
-         * default; it delivers the 1 MiB + 1 message. */
-        if (!explicit_limit && !is_spw(&r) && strncmp(r.label, "nng", 3) == 0 &&
-            proc_exit_code(&r) == 0 && r.done_recv == 3 && strcmp(r.digest, exp3) == 0 &&
-            proc_exit_code(&s) == 0 && s.done_sent == 3) {
-            record(tr_name[t], group, dir, "KNOWN",
-                   "NNG with default options delivered all of 1048575/1048576/1048577 B: no 1 MiB "
-                   "default receive limit (spwire and nanomsg have one)");
-            proc_free(&s);
-            proc_free(&r);
-            return;
-        }
-        struct verdict v = {0};
-        /* receiver: L-1 and L delivered, then the connection is gone */
-        check_peer(&v, &r, "pull", 1, 0, 2, exp2);
-        want(&v, proc_has_error(&r, "recv", NULL), "pull: no recv error after the oversize frame");
-        if (is_spw(&r))
-            want(&v, r.nrem_err > 0 && strcmp(r.rem_err[0], "EMSGSIZE") == 0,
-                 "spwire pull: first rem is %s, want EMSGSIZE", r.nrem_err ? r.rem_err[0] : "none");
-        else if (has_events(&r))
-            want(&v, r.rems >= 1, "%s pull: no rem event (did not close)", r.label);
-        /* sender */
-        if (is_spw(&s)) {
-            int saw_close_after_send = proc_exit_code(&s) == 0 && s.done_sent == 3 && s.rems >= 1;
-            int send_failed = proc_exit_code(&s) == 1 && s.done_sent == 2 &&
-                              (proc_has_error(&s, "send", "ECLOSED") ||
-                               proc_has_error(&s, "send", "ECONNRESET"));
-            want(&v, saw_close_after_send || send_failed,
-                 "spwire push: neither sent 3 then saw the close, nor failed the 3rd send "
-                 "(exit %d, sent %lld, rems %d)",
-                 proc_exit_code(&s), s.done_sent, s.rems);
-            if (!v.bad)
-                note(&v, "spwire sender %s", saw_close_after_send
-                                                 ? "sent all 3, then saw the receiver close"
-                                                 : "saw its 3rd send fail: the receiver closed mid-frame");
-        } else {
-            check_peer(&v, &s, "push", 0, 3, 0, NULL);
-            if (!v.bad)
-                note(&v, "%s sender reports all 3 sends successful", s.label);
-        }
-        if (!v.bad && !is_spw(&r))
-            note(&v, "%s receiver delivered %lld/%lld B and dropped the %lld B frame", r.label, limit - 1,
-                 limit, limit + 1);
-        finish_case(&v, ps, 2, tr_name[t], group, dir);
-        proc_free(&s);
-        proc_free(&r);
-        return;
-    }
-}
-
-/* Both real peers, mismatched protocols: pair0 (spwire) against pull. */
-static void mismatch_case(enum tr t)
-{
-    for (int attempt = 0;; attempt++) {
-        struct proc s, r;
-        struct proc *ps[2] = {&s, &r}, *leaves[1] = {&r};
-        int close_fds[4], nclose;
-        new_peer(&s, 1, "pair0");
-        new_peer(&r, 0, "pull");
-        for (int i = 0; i < 2; i++) {
-            proc_arg(ps[i], "--recv");
-            proc_arg(ps[i], "--timeout");
-            proc_arg(ps[i], SHORT_TIMEOUT);
-        }
-        wire(t, &s, leaves, 1, close_fds, &nclose);
-        procs_run(ps, 2, CASE_DEADLINE_MS, close_fds, nclose);
-        if (t != TR_SOCKET && port_clash(ps, 2) && attempt < 3) {
-            proc_free(&s);
-            proc_free(&r);
-            continue;
-        }
-        struct verdict v = {0};
-        check_peer(&v, &s, "spwire pair0", 1, 0, 0, NULL);
-        check_peer(&v, &r, "pull", 1, 0, 0, NULL);
-        want(&v, s.adds == 0, "spwire made %d pipe(s) with a pull peer", s.adds);
-        want(&v, s.hs_failed >= 1, "spwire reported no handshake failure");
-        if (has_events(&r))
-            want(&v, r.adds == 0, "%s pull made %d pipe(s) with a pair0 peer", r.label, r.adds);
-        if (!v.bad)
-            note(&v, "no pipe on either side; spwire counted the handshake failure");
-        finish_case(&v, ps, 2, tr_name[t], "mismatch", "both");
-        proc_free(&s);
-        proc_free(&r);
-        return;
-    }
-}
-
-/* ------------------------------------------------------------ raw side */
-
-/* Read exactly want bytes (or until EOF/error) within wait_ms, pumping the
- * processes' output meanwhile.  Returns bytes read; *eof set on EOF/reset. */
-static size_t raw_read(int fd, uint8_t *buf, size_t want_n, int wait_ms, struct proc **ps, int n,
-                       int *eof)
-{
-    size_t got = 0;
-    long long end = now_ms() + wait_ms;
-    *eof = 0;
-    while (got < want_n && now_ms() < end) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 20) > 0) {
-            ssize_t r = recv(fd, buf + got, want_n - got, 0);
-            if (r > 0)
-                got += (size_t)r;
-            else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-                *eof = 1;
-                break;
-            }
-        }
-        procs_pump(ps, n, 0);
-    }
-    return got;
-}
-
-/* Wait for the far side to close (EOF or reset); other bytes are ignored.
- * Stops early (returning 0) once target delivered a message beyond
- * msgs_before: the header was accepted, no close is coming. */
-static int raw_wait_close(int fd, int wait_ms, struct proc **ps, int n, const struct proc *target,
-                          long long msgs_before)
-{
-    long long end = now_ms() + wait_ms;
-    while (now_ms() < end && !(target && target->msgs > msgs_before)) {
-        uint8_t junk[4096];
-        int eof;
-        raw_read(fd, junk, sizeof junk, 50, ps, n, &eof);
-        if (eof)
-            return 1;
-    }
-    return 0;
-}
-
-static void raw_send(int fd, const void *b, size_t n)
-{
-    if (send(fd, b, n, MSG_NOSIGNAL) < 0) {
-        /* The peer may already be gone; its close is what we look for. */
-    }
-}
-
-/* Connect to 127.0.0.1:port, retrying while the peer starts. */
-static int raw_connect(int port, int wait_ms, struct proc **ps, int n)
-{
-    long long end = now_ms() + wait_ms;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    while (now_ms() < end) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
-            return fd;
-        if (fd >= 0)
-            close(fd);
-        procs_pump(ps, n, 20);
-    }
-    return -1;
-}
-
-static int raw_listen(int *port)
-{
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof a;
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 || listen(s, 16) != 0 ||
-        getsockname(s, (struct sockaddr *)&a, &l) != 0) {
-        perror("spw-interop: raw listen");
-        exit(2);
-    }
-    *port = ntohs(a.sin_port);
-    return s;
-}
-
-static int raw_accept(int ls, int wait_ms, struct proc **ps, int n)
-{
-    long long end = now_ms() + wait_ms;
-    while (now_ms() < end) {
-        struct pollfd p = {.fd = ls, .events = POLLIN};
-        if (poll(&p, 1, 20) > 0) {
-            int fd = accept(ls, NULL, NULL);
-            if (fd >= 0) {
-                fcntl(fd, F_SETFD, FD_CLOEXEC);
-                return fd;
-            }
-        }
-        procs_pump(ps, n, 0);
-    }
-    return -1;
-}
-
-struct rawkind {
-    const char *name;
-    uint8_t hdr[8];
-    int oversize; /* valid header, then a frame length one above 1 MiB */
-};
-
-/* What the raw side sends to a pull peer (valid peer: push 0x0050). */
-static const struct rawkind RAWKINDS[] = {
-    {"proto-mismatch", {0, 'S', 'P', 0, 0x00, 0x51, 0, 0}, 0}, /* pull to pull */
-    {"proto-unknown", {0, 'S', 'P', 0, 0x12, 0x34, 0, 0}, 0},
-    {"bad-byte0", {1, 'S', 'P', 0, 0x00, 0x50, 0, 0}, 0},
-    {"bad-byte2", {0, 'S', 'Q', 0, 0x00, 0x50, 0, 0}, 0},
-    {"bad-version", {0, 'S', 'P', 1, 0x00, 0x50, 0, 0}, 0},
-    {"bad-reserved6", {0, 'S', 'P', 0, 0x00, 0x50, 1, 0}, 0},
-    {"bad-reserved7", {0, 'S', 'P', 0, 0x00, 0x50, 0, 1}, 0},
-    {"oversize-frame", {0, 'S', 'P', 0, 0x00, 0x50, 0, 0}, 1}, /* receiver --recvmax 4096 */
-};
-#define NRAWKINDS (sizeof RAWKINDS / sizeof RAWKINDS[0])
-
-static void hex8(const uint8_t *b, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++)
-        sprintf(out + 2 * i, "%02x", b[i]);
-    out[2 * n] = 0;
-}
-
-/* One raw session on fd against target (a pull peer). Returns closed. */
-static void raw_session(int fd, const struct rawkind *k, struct proc *target, struct verdict *v,
-                        struct proc **ps, int n)
-{
-    uint8_t got[8];
-    int eof;
-    size_t g = raw_read(fd, got, 8, RAW_WAIT_MS, ps, n, &eof);
-    char gh[20];
-    hex8(got, g, gh);
-    want(v, g == 8 && memcmp(got, "\0SP\0\0\x51\0\0", 8) == 0,
-         "%s sent %s before our bytes, want the pull header 0053500000510000", target->label, gh);
-    raw_send(fd, k->hdr, 8);
-    if (k->oversize) {
-        uint8_t len[8] = {0, 0, 0, 0, 0, 0, 0x10, 0x01}; /* 4097: the limit + 1 */
-        raw_send(fd, len, 8);
-    } else {
-        /* A message after the bad header: delivered means accepted. */
-        static const uint8_t hello[13] = {0, 0, 0, 0, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o'};
-        raw_send(fd, hello, sizeof hello);
-    }
-    long long msgs_before = target->msgs;
-    int closed = raw_wait_close(fd, RAW_WAIT_MS, ps, n, target, msgs_before);
-    int accepted = target->msgs > msgs_before;
-    if (!closed && accepted) {
-        v->deviation = 1;
-        note(v, "%s accepted the header (%s) and delivered the message sent after it", target->label,
-             k->name);
-        return;
-    }
-    want(v, closed, "%s kept the connection open %d ms after %s", target->label, RAW_WAIT_MS, k->name);
-    want(v, !accepted, "%s delivered a message after %s", target->label, k->name);
-}
-
-/* Deviations measured on the references (README.md); anything else must
- * close, and a measured deviation that stops happening is a FAIL too. */
-static int measured_deviation(const char *kind)
-{
-    return strcmp(G.impl, "nanomsg") == 0 &&
-           (strcmp(kind, "bad-reserved6") == 0 || strcmp(kind, "bad-reserved7") == 0);
-}
-
-static void finish_raw(struct verdict *v, struct proc **ps, const char *transport, const char *kind,
-                       const char *dir)
-{
-    int meas = measured_deviation(kind);
-    if (!v->bad && v->deviation && meas) {
-        record(transport, kind, dir, "KNOWN", v->why);
-        return;
-    }
-    if (!v->bad && v->deviation)
-        want(v, 0, "a deviation not measured before");
-    else if (!v->bad && meas)
-        want(v, 0, "the measured deviation (header accepted) is gone: update README.md and interop.c");
-    finish_case(v, ps, 1, transport, kind, dir);
-}
-
-/* Raw sessions against the reference (pull): every kind must be closed.
- * A fresh reference process per session: the nanomsg dialer, once a
- * connection it made failed its handshake, sometimes closes every later
- * connection right after the header exchange (README.md), which would
- * spoil the sessions after the first. */
-
-enum raw_attach_kind { RAW_SOCKETPAIR, RAW_PEER_LISTENS, RAW_PEER_DIALS };
-
-/* Start the one peer process p (ps = {p}) connected to the test's raw side:
- * over a socketpair (its --fd), or over TCP with the peer listening or
- * dialing. Returns the raw side's fd (-1 if no connection); *ls gets the
- * raw listening socket to close afterwards, when there is one. */
-static int raw_attach(struct proc *p, struct proc **ps, enum raw_attach_kind kind, int *ls)
-{
-    int port = 0;
-    if (kind == RAW_SOCKETPAIR) {
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-            exit(2);
-        proc_arg(p, "--fd");
-        proc_arg(p, "%d", sv[0]);
-        proc_keep(p, sv[0]);
-        procs_start(ps, 1, &sv[0], 1);
-        return sv[1];
-    }
-    if (kind == RAW_PEER_LISTENS) {
-        port = free_port();
-        proc_arg(p, "--tcp-listen");
-        proc_arg(p, "tcp://127.0.0.1:%d", port);
-        procs_start(ps, 1, NULL, 0);
-        return raw_connect(port, RAW_WAIT_MS, ps, 1);
-    }
-    *ls = raw_listen(&port);
-    proc_arg(p, "--tcp-connect");
-    proc_arg(p, "tcp://127.0.0.1:%d", port);
-    procs_start(ps, 1, NULL, 0);
-    return raw_accept(*ls, RAW_WAIT_MS, ps, 1);
-}
-
-static void raw_ref_cases(enum tr t)
-{
-    const char *dir = "spwtest->ref";
-    for (size_t i = 0; i < NRAWKINDS; i++) {
-        struct proc r;
-        struct proc *ps[1] = {&r};
-        int fd = -1, ls = -1;
-        new_peer(&r, 0, "pull");
-        proc_arg(&r, "--recv");
-        proc_arg(&r, "--count"); /* a delivered message must not end it */
-        proc_arg(&r, "1000");
-        proc_arg(&r, "--recvmax");
-        proc_arg(&r, "4096");
-        proc_arg(&r, "--timeout");
-        proc_arg(&r, "%d", 3 * RAW_WAIT_MS);
-        struct verdict v = {0};
-        /* the test side takes spwire's place */
-        fd = raw_attach(&r, ps, t == TR_SOCKET ? RAW_SOCKETPAIR
-                                : t == TR_TCP_SPW_CONNECT ? RAW_PEER_LISTENS : RAW_PEER_DIALS, &ls);
-        want(&v, fd >= 0, "no connection with %s", r.label);
-        if (fd >= 0) {
-            raw_session(fd, &RAWKINDS[i], &r, &v, ps, 1);
-            close(fd);
-            /* let the add/rem events of this session arrive */
-            procs_pump(ps, 1, RAWKINDS[i].oversize ? 500 : 100);
-        }
-        if (ls >= 0)
-            close(ls);
-        procs_kill(ps, 1, SIGTERM);
-        procs_finish(ps, 1, 20000);
-        if (RAWKINDS[i].oversize && has_events(&r))
-            want(&v, r.adds == 1 && r.rems == 1,
-                 "%s: %d add / %d rem events, want 1/1 (pipe up, then dropped)", r.label, r.adds, r.rems);
-        else if (has_events(&r) && !v.deviation)
-            want(&v, r.adds == 0, "%s made a pipe (%d add events)", r.label, r.adds);
-        if (!v.bad && !v.deviation)
-            note(&v, "%s closed the connection", r.label);
-        finish_raw(&v, ps, tr_name[t], RAWKINDS[i].name, dir);
-        proc_free(&r);
-    }
-}
-
-/* The raw side sends a mismatched header to spwire: spwire must refuse. */
-static void raw_spw_case(enum tr t)
-{
-    struct proc s;
-    struct proc *ps[1] = {&s};
-    int fd = -1, ls = -1;
-    new_peer(&s, 1, "pull");
-    proc_arg(&s, "--recv");
-    proc_arg(&s, "--timeout");
-    proc_arg(&s, "%d", RAW_WAIT_MS);
-    fd = raw_attach(&s, ps, t == TR_SOCKET ? RAW_SOCKETPAIR
-                            : t == TR_TCP_SPW_LISTEN ? RAW_PEER_LISTENS : RAW_PEER_DIALS, &ls);
-    struct verdict v = {0};
-    want(&v, fd >= 0, "no connection with spw-peer");
-    if (fd >= 0) {
-        uint8_t got[8];
-        int eof;
-        size_t g = raw_read(fd, got, 8, RAW_WAIT_MS, ps, 1, &eof);
-        want(&v, g == 8 && memcmp(got, "\0SP\0\0\x51\0\0", 8) == 0, "spwire header wrong");
-        raw_send(fd, RAWKINDS[0].hdr, 8);
-        want(&v, raw_wait_close(fd, RAW_WAIT_MS, ps, 1, NULL, 0), "spwire kept a pull-pull connection open");
-        close(fd);
-        /* the event follows the close: wait for it before ending the peer */
-        for (long long end = now_ms() + RAW_WAIT_MS; s.hs_failed == 0 && !s.exited && now_ms() < end;)
-            procs_pump(ps, 1, 20);
-    }
-    if (t == TR_TCP_SPW_LISTEN)
-        procs_kill(ps, 1, SIGTERM); /* it would wait for further connections */
-    procs_finish(ps, 1, 30000);
-    want(&v, s.hs_failed >= 1 && s.adds == 0, "spwire: %d handshake-failed, %d add", s.hs_failed, s.adds);
-    if (!v.bad)
-        note(&v, "spwire closed and counted the handshake failure");
-    finish_case(&v, ps, 1, tr_name[t], "proto-mismatch", "ref->spw(test side)");
-    if (ls >= 0)
-        close(ls);
-    proc_free(&s);
-}
-
-static void suite_matrix(enum tr t)
-{
-    for (size_t i = 0; i < sizeof PSPECS / sizeof PSPECS[0]; i++)
-        for (int spw_a = 1; spw_a >= 0; spw_a--)
-            matrix_case(t, &PSPECS[i], spw_a);
-    for (int spw_sends = 1; spw_sends >= 0; spw_sends--) {
-        limit_case(t, 1048576, 0, spw_sends);
-        limit_case(t, 4096, 1, spw_sends);
-    }
-    mismatch_case(t);
-    raw_ref_cases(t);
-    raw_spw_case(t);
-}
-
 /* ---------------------------------------------------------------- stream */
 
-static void stream_case(int spw_sends)
+static void stream_case(const struct scenario *sc, int spw_sends)
 {
     const char *dir = spw_sends ? "spw->ref" : "ref->spw";
     struct proc s, r;
     struct proc *ps[2] = {&s, &r}, *leaves[1] = {&r};
     int close_fds[4], nclose;
-    new_peer(&s, spw_sends, "push");
+    new_peer(&s, spw_sends, sc->a_proto);
     proc_arg(&s, "--size");
     proc_arg(&s, "%d", STREAM_SIZE);
     proc_arg(&s, "--seq");
     proc_arg(&s, "--count");
     proc_arg(&s, "%d", STREAM_COUNT);
     last_sender(&s);
-    new_peer(&r, !spw_sends, "pull");
-    proc_arg(&r, "--recv");
+    new_peer(&r, !spw_sends, sc->b_proto);
+    proc_arg(&r, "%s", sc->mode);
     proc_arg(&r, "--count");
     proc_arg(&r, "%d", STREAM_COUNT);
     for (int i = 0; i < 2; i++) {
@@ -929,144 +649,159 @@ static void stream_case(int spw_sends)
     if (!v.bad)
         note(&v, "%d x %d B, every message in order and intact, digest %.12s.. (%lld ms, informational)",
              STREAM_COUNT, STREAM_SIZE, exp, ms);
-    finish_case(&v, ps, 2, "socket", "stream-100k", dir);
+    finish_case(&v, ps, 2, "socket", sc->group, dir);
     proc_free(&s);
     proc_free(&r);
 }
 
 /* --------------------------------------------------------------- multifd */
 
-static void multifd_cases(void)
+/* One spwire listener, nb fds, a reference sender on each. */
+static void fds_spwire_case(const struct scenario *sc)
 {
-    /* One spwire listener, three fds, three NNG pushers. */
-    {
-        struct proc hub, l[3];
-        struct proc *ps[4] = {&hub, &l[0], &l[1], &l[2]}, *leaves[3] = {&l[0], &l[1], &l[2]};
-        int close_fds[8], nclose;
-        new_peer(&hub, 1, "pull");
-        proc_arg(&hub, "--recv");
-        proc_arg(&hub, "--count");
-        proc_arg(&hub, "30");
-        proc_arg(&hub, "--wait-peers");
-        proc_arg(&hub, "3");
-        proc_arg(&hub, "--timeout");
-        proc_arg(&hub, OP_TIMEOUT);
-        for (int i = 0; i < 3; i++) {
-            new_peer(&l[i], 0, "push");
-            proc_arg(&l[i], "--size");
-            proc_arg(&l[i], "100");
-            proc_arg(&l[i], "--count");
-            proc_arg(&l[i], "10");
-            last_sender(&l[i]);
-            proc_arg(&l[i], "--timeout");
-            proc_arg(&l[i], OP_TIMEOUT);
-        }
-        wire(TR_SOCKET, &hub, leaves, 3, close_fds, &nclose);
-        procs_run(ps, 4, CASE_DEADLINE_MS, close_fds, nclose);
-        struct verdict v = {0};
-        check_peer(&v, &hub, "spwire pull", 0, 0, 30, NULL);
-        want(&v, hub.adds == 3, "spwire listener made %d pipes from 3 fds", hub.adds);
-        for (int i = 0; i < 3; i++)
-            check_peer(&v, &l[i], "nng push", 0, 10, 0, NULL);
+    struct proc hub, l[3];
+    struct proc *ps[4] = {&hub, &l[0], &l[1], &l[2]}, *leaves[3] = {&l[0], &l[1], &l[2]};
+    int close_fds[8], nclose, nb = sc->nb;
+    new_peer(&hub, 1, sc->a_proto);
+    proc_arg(&hub, "%s", sc->mode);
+    proc_arg(&hub, "--count");
+    proc_arg(&hub, "%d", 10 * nb);
+    proc_arg(&hub, "--wait-peers");
+    proc_arg(&hub, "%d", nb);
+    proc_arg(&hub, "--timeout");
+    proc_arg(&hub, OP_TIMEOUT);
+    for (int i = 0; i < nb; i++) {
+        new_peer(&l[i], 0, sc->b_proto);
+        proc_arg(&l[i], "--size");
+        proc_arg(&l[i], "100");
+        proc_arg(&l[i], "--count");
+        proc_arg(&l[i], "10");
+        last_sender(&l[i]);
+        proc_arg(&l[i], "--timeout");
+        proc_arg(&l[i], OP_TIMEOUT);
+    }
+    wire(TR_SOCKET, &hub, leaves, nb, close_fds, &nclose);
+    procs_run(ps, nb + 1, CASE_DEADLINE_MS, close_fds, nclose);
+    struct verdict v = {0};
+    char who[48];
+    snprintf(who, sizeof who, "spwire %s", sc->a_proto);
+    check_peer(&v, &hub, who, 0, 0, 10 * nb, NULL);
+    want(&v, hub.adds == nb, "spwire listener made %d pipes from %d fds", hub.adds, nb);
+    snprintf(who, sizeof who, "%s %s", G.impl->name, sc->b_proto);
+    for (int i = 0; i < nb; i++)
+        check_peer(&v, &l[i], who, 0, 10, 0, NULL);
+    if (!v.bad)
+        note(&v, "%d fds -> %d pipes, %d messages from %d %s senders", nb, nb, 10 * nb, nb, G.impl->name);
+    finish_case(&v, ps, nb + 1, "socket", sc->group, "ref->spw");
+    for (int i = 0; i <= nb; i++)
+        proc_free(ps[i]);
+}
+
+/* What NNG 1.10.1 was measured to do with 3 fds set back to back on one
+ * socket:// listener (README.md, FINDINGS F3): the first becomes a pipe
+ * and answers, the second gets the header and is closed, the third never
+ * sees a byte.  Returns 1 when this run showed exactly that. */
+static int lost_fds_pattern(const struct proc *hub, const struct proc *l, struct verdict *v)
+{
+    struct verdict d = {0};
+    want(&d, hub->adds == 1, "%s made %d pipe(s) from 3 back-to-back fds (measured: 1 or 3)",
+         G.impl->name, hub->adds);
+    want(&d, l[0].adds == 1 && proc_exit_code(&l[0]) == 0 && l[0].done_recv == 1,
+         "respondent on fd 1 did not answer the survey");
+    int others_ok = 0;
+    for (int i = 1; i < 3; i++)
+        others_ok += proc_exit_code(&l[i]) == 0;
+    want(&d, others_ok == 0, "%d of the respondents on fds 2-3 completed (measured: 0)", others_ok);
+    want(&d, l[2].adds == 0 && l[2].hs_failed >= 1,
+         "respondent on fd 3: %d add, %d handshake-failed (measured: never a byte from the listener)",
+         l[2].adds, l[2].hs_failed);
+    if (d.bad) {
+        v->bad = 1;
+        note(v, "%s", d.why);
+        return 0;
+    }
+    note(v,
+         "%s: 1 pipe of 3 (all set_int returned 0); fd2: %d add/%d rem, exit %d; fd3: "
+         "never written to, no handshake",
+         G.impl->name, l[1].adds, l[1].rems, proc_exit_code(&l[1]));
+    return 1;
+}
+
+/* One reference socket:// listener, nb fds set back to back or (variant
+ * 1) each once the previous one became a pipe, a spwire respondent on
+ * each. */
+static void fds_ref_case(const struct scenario *sc)
+{
+    int one_by_one = sc->variant == 1, nb = sc->nb;
+    struct proc hub, l[3];
+    struct proc *ps[4] = {&hub, &l[0], &l[1], &l[2]}, *leaves[3] = {&l[0], &l[1], &l[2]};
+    int close_fds[8], nclose;
+    new_peer(&hub, 0, sc->a_proto);
+    proc_arg(&hub, "--size");
+    proc_arg(&hub, "100");
+    proc_arg(&hub, "--count");
+    proc_arg(&hub, "1");
+    /* back to back: survey once the first pipe is up (only one may come) */
+    proc_arg(&hub, "--wait-peers");
+    proc_arg(&hub, "%d", one_by_one ? nb : 1);
+    proc_arg(&hub, "--timeout");
+    proc_arg(&hub, one_by_one ? OP_TIMEOUT : SHORT_TIMEOUT);
+    if (one_by_one)
+        proc_arg(&hub, "--fd-one-by-one");
+    for (int i = 0; i < nb; i++) {
+        new_peer(&l[i], 1, sc->b_proto);
+        proc_arg(&l[i], "%s", sc->mode);
+        proc_arg(&l[i], "--timeout");
+        proc_arg(&l[i], one_by_one ? OP_TIMEOUT : SHORT_TIMEOUT);
+    }
+    wire(TR_SOCKET, &hub, leaves, nb, close_fds, &nclose);
+    procs_run(ps, nb + 1, CASE_DEADLINE_MS, close_fds, nclose);
+    struct verdict v = {0};
+    char who[48];
+    snprintf(who, sizeof who, "%s %s", G.impl->name, sc->a_proto);
+    if (one_by_one) {
+        char exp[65];
+        expected_digest("100", 1, nb, 0, exp);
+        check_peer(&v, &hub, who, 0, 1, nb, exp);
+        want(&v, hub.adds == nb, "%s made %d pipes from %d fds", G.impl->name, hub.adds, nb);
+        for (int i = 0; i < nb; i++)
+            check_peer(&v, &l[i], "spwire respondent", 0, 1, 1, NULL);
         if (!v.bad)
-            note(&v, "3 fds -> 3 pipes, 30 messages from 3 NNG pushers");
-        finish_case(&v, ps, 4, "socket", "multifd-spwire-listener", "ref->spw");
-        for (int i = 0; i < 4; i++)
-            proc_free(ps[i]);
+            note(&v, "fd set only after the previous became a pipe: %d fds -> %d pipes, %d responses", nb,
+                 nb, nb);
+        finish_case(&v, ps, nb + 1, "socket", sc->group, "spw->ref");
+    } else if (hub.adds == nb && proc_exit_code(&hub) == 0) {
+        record("socket", sc->group, "spw->ref", "PASS",
+               "the listener made 3 pipes from 3 back-to-back fds this run (the queueing race "
+               "was not hit; see README)");
+    } else if (lost_fds_pattern(&hub, l, &v)) {
+        record("socket", sc->group, "spw->ref", "KNOWN", v.why);
+    } else {
+        record("socket", sc->group, "spw->ref", "FAIL", v.why);
+        for (int i = 0; i <= nb; i++)
+            proc_dump(ps[i], "    ");
     }
-    /* One NNG socket:// listener, fds set back to back or one by one. */
-    for (int one_by_one = 0; one_by_one <= 1; one_by_one++) {
-        struct proc hub, l[3];
-        struct proc *ps[4] = {&hub, &l[0], &l[1], &l[2]}, *leaves[3] = {&l[0], &l[1], &l[2]};
-        int close_fds[8], nclose;
-        new_peer(&hub, 0, "surveyor");
-        proc_arg(&hub, "--size");
-        proc_arg(&hub, "100");
-        proc_arg(&hub, "--count");
-        proc_arg(&hub, "1");
-        /* back to back: survey once the first pipe is up (only one comes) */
-        proc_arg(&hub, "--wait-peers");
-        proc_arg(&hub, one_by_one ? "3" : "1");
-        proc_arg(&hub, "--timeout");
-        proc_arg(&hub, one_by_one ? OP_TIMEOUT : SHORT_TIMEOUT);
-        if (one_by_one)
-            proc_arg(&hub, "--fd-one-by-one");
-        for (int i = 0; i < 3; i++) {
-            new_peer(&l[i], 1, "respondent");
-            proc_arg(&l[i], "--echo");
-            proc_arg(&l[i], "--timeout");
-            proc_arg(&l[i], one_by_one ? OP_TIMEOUT : SHORT_TIMEOUT);
-        }
-        wire(TR_SOCKET, &hub, leaves, 3, close_fds, &nclose);
-        procs_run(ps, 4, CASE_DEADLINE_MS, close_fds, nclose);
-        struct verdict v = {0};
-        if (one_by_one) {
-            char exp[65];
-            expected_digest("100", 1, 3, 0, exp);
-            check_peer(&v, &hub, "nng surveyor", 0, 1, 3, exp);
-            want(&v, hub.adds == 3, "NNG made %d pipes from 3 fds", hub.adds);
-            for (int i = 0; i < 3; i++)
-                check_peer(&v, &l[i], "spwire respondent", 0, 1, 1, NULL);
-            if (!v.bad)
-                note(&v, "fd set only after the previous became a pipe: 3 fds -> 3 pipes, 3 responses");
-            finish_case(&v, ps, 4, "socket", "multifd-nng-one-by-one", "spw->ref");
-        } else {
-            /* Measured NNG 1.10.1 behaviour (README): of 3 fds set back
-             * to back, only the first becomes a pipe; the second gets
-             * NNG's header and is then closed; the third is never used. */
-            if (hub.adds == 3 && proc_exit_code(&hub) == 0) {
-                /* The race that loses fds was not hit this time. */
-                record("socket", "multifd-nng-back-to-back", "spw->ref", "PASS",
-                       "NNG made 3 pipes from 3 back-to-back fds this run (the queueing race was "
-                       "not hit; see README)");
-                for (int i = 0; i < 4; i++)
-                    proc_free(ps[i]);
-                continue;
-            }
-            want(&v, hub.adds == 1, "NNG made %d pipe(s) from 3 back-to-back fds (measured: 1 or 3)",
-                 hub.adds);
-            int r0 = l[0].adds == 1 && proc_exit_code(&l[0]) == 0 && l[0].done_recv == 1;
-            want(&v, r0, "respondent on fd 1 did not answer the survey");
-            int others_ok = 0;
-            for (int i = 1; i < 3; i++)
-                others_ok += proc_exit_code(&l[i]) == 0;
-            want(&v, others_ok == 0, "%d of the respondents on fds 2-3 completed (measured: 0)", others_ok);
-            want(&v, l[2].adds == 0 && l[2].hs_failed >= 1,
-                 "respondent on fd 3: %d add, %d handshake-failed (measured: never a byte from NNG)",
-                 l[2].adds, l[2].hs_failed);
-            char d[256];
-            snprintf(d, sizeof d,
-                     "NNG: 1 pipe of 3 (all set_int returned 0); fd2: %d add/%d rem, exit %d; fd3: "
-                     "NNG never wrote to it, no handshake",
-                     l[1].adds, l[1].rems, proc_exit_code(&l[1]));
-            if (v.bad) {
-                record("socket", "multifd-nng-back-to-back", "spw->ref", "FAIL", v.why);
-                for (int i = 0; i < 4; i++)
-                    proc_dump(ps[i], "    ");
-            } else {
-                record("socket", "multifd-nng-back-to-back", "spw->ref", "KNOWN", d);
-            }
-        }
-        for (int i = 0; i < 4; i++)
-            proc_free(ps[i]);
-    }
-    /* spwire refuses what NNG accepts silently. */
-    {
-        struct proc s;
-        struct proc *ps[1] = {&s};
-        new_peer(&s, 1, "pull");
-        proc_arg(&s, "--recv");
-        proc_arg(&s, "--fd");
-        proc_arg(&s, "9999");
-        procs_run(ps, 1, 30000, NULL, 0);
-        struct verdict v = {0};
-        check_peer(&v, &s, "spwire", 1, 0, 0, NULL);
-        want(&v, proc_has_error(&s, "endpoint", "EBADF"), "spwire did not refuse fd 9999 with EBADF");
-        if (!v.bad)
-            note(&v, "SPW_OPT_SOCKET_FD 9999 -> EBADF (NNG 1.10.1 returns 0)");
-        finish_case(&v, ps, 1, "socket", "multifd-bogus-fd", "spwire");
-        proc_free(&s);
-    }
+    for (int i = 0; i <= nb; i++)
+        proc_free(ps[i]);
+}
+
+/* spwire refuses an fd number that is not open (NNG 1.10.1 returns 0). */
+static void bogus_fd_case(const struct scenario *sc)
+{
+    struct proc s;
+    struct proc *ps[1] = {&s};
+    new_peer(&s, 1, sc->a_proto);
+    proc_arg(&s, "%s", sc->mode);
+    proc_arg(&s, "--fd");
+    proc_arg(&s, "9999");
+    procs_run(ps, 1, 30000, NULL, 0);
+    struct verdict v = {0};
+    check_peer(&v, &s, "spwire", 1, 0, 0, NULL);
+    want(&v, proc_has_error(&s, "endpoint", "EBADF"), "spwire did not refuse fd 9999 with EBADF");
+    if (!v.bad)
+        note(&v, "SPW_OPT_SOCKET_FD 9999 -> EBADF");
+    finish_case(&v, ps, 1, "socket", sc->group, "spwire");
+    proc_free(&s);
 }
 
 /* ----------------------------------------------------------------- creds */
@@ -1093,18 +828,19 @@ static void child_exec(struct proc *p, int fd, int outw, const char *errfile)
  *         SO_PEERCRED names the other process.
  * mode 1: A creates a socketpair and forks B with the other end: both
  *         sides' SO_PEERCRED name A, the creator. */
-static void creds_case(int mode, int spw_is_a)
+static void creds_case(const struct scenario *sc, int spw_is_a)
 {
+    int mode = sc->variant;
     struct proc a, b;
     struct proc *ps[2] = {&a, &b};
-    new_peer(&a, spw_is_a, "pair0");
-    new_peer(&b, !spw_is_a, "pair0");
+    new_peer(&a, spw_is_a, sc->a_proto);
+    new_peer(&b, !spw_is_a, sc->b_proto);
     proc_arg(is_spw(&a) ? &a : &b, "--size");
     proc_arg(is_spw(&a) ? &a : &b, "16");
     proc_arg(is_spw(&a) ? &a : &b, "--wait-peers");
     proc_arg(is_spw(&a) ? &a : &b, "1");
     last_sender(is_spw(&a) ? &a : &b);
-    proc_arg(is_spw(&a) ? &b : &a, "--recv");
+    proc_arg(is_spw(&a) ? &b : &a, "%s", sc->mode);
     for (int i = 0; i < 2; i++) {
         proc_arg(ps[i], "--timeout");
         proc_arg(ps[i], OP_TIMEOUT);
@@ -1210,35 +946,70 @@ static void creds_case(int mode, int spw_is_a)
     }
     char dir[48];
     snprintf(dir, sizeof dir, "A=%s", a.label);
-    finish_case(&v, ps, 2, mode == 0 ? "unix-accept" : "socketpair-by-A", "creds", dir);
+    finish_case(&v, ps, 2, mode == 0 ? "unix-accept" : "socketpair-by-A", sc->group, dir);
     proc_free(&a);
     proc_free(&b);
 }
 
 /* ------------------------------------------------------------------ main */
 
+static void run_scenario(const struct scenario *sc, const char *transport)
+{
+    switch (sc->kind) {
+    case K_EXCHANGE:
+        for (int t = TR_SOCKET; t <= TR_TCP_SPW_CONNECT; t++) {
+            if ((t == TR_SOCKET) != (strcmp(transport, "socket") == 0))
+                continue;
+            for (int spw_a = 1; spw_a >= 0; spw_a--)
+                exchange_case((enum tr)t, sc, spw_a);
+        }
+        break;
+    case K_STREAM:
+        stream_case(sc, 1);
+        stream_case(sc, 0);
+        break;
+    case K_FDS_SPWIRE:
+        fds_spwire_case(sc);
+        break;
+    case K_FDS_REF:
+        fds_ref_case(sc);
+        break;
+    case K_BOGUS_FD:
+        bogus_fd_case(sc);
+        break;
+    case K_CREDS:
+        creds_case(sc, 1);
+        creds_case(sc, 0);
+        break;
+    }
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: spw-interop --peers DIR --impl nng110|nng15|nanomsg "
-                    "--suite matrix|stream|multifd|creds [--transport socket|tcp] "
+    fprintf(stderr, "usage: spw-interop --peers DIR --impl");
+    for (size_t i = 0; i < sizeof IMPLS / sizeof IMPLS[0]; i++)
+        fprintf(stderr, "%s%s", i ? "|" : " ", IMPLS[i].name);
+    fprintf(stderr, " --suite matrix|stream|multifd|creds --expect FILE [--transport socket|tcp] "
                     "[--results FILE] [--workdir DIR]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    const char *suite = NULL, *transport = "tcp", *results = NULL, *workdir = "/tmp";
+    const char *impl = NULL, *suite = NULL, *transport = "tcp", *results = NULL, *workdir = "/tmp";
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             usage();
         if (strcmp(argv[i], "--peers") == 0)
             G.peers = argv[++i];
         else if (strcmp(argv[i], "--impl") == 0)
-            G.impl = argv[++i];
+            impl = argv[++i];
         else if (strcmp(argv[i], "--suite") == 0)
             suite = argv[++i];
         else if (strcmp(argv[i], "--transport") == 0)
             transport = argv[++i];
+        else if (strcmp(argv[i], "--expect") == 0)
+            G.expect_path = argv[++i];
         else if (strcmp(argv[i], "--results") == 0)
             results = argv[++i];
         else if (strcmp(argv[i], "--workdir") == 0)
@@ -1246,20 +1017,38 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    if (!G.peers || !G.impl || !suite)
+    if (!G.peers || !impl || !suite || !G.expect_path ||
+        (strcmp(transport, "socket") != 0 && strcmp(transport, "tcp") != 0))
         usage();
-    const char *bin = strcmp(G.impl, "nng110") == 0   ? "spw-nng110-peer"
-                      : strcmp(G.impl, "nng15") == 0  ? "spw-nng15-peer"
-                      : strcmp(G.impl, "nanomsg") == 0 ? "spw-nanomsg-peer"
-                                                       : NULL;
-    if (!bin)
+    for (size_t i = 0; i < sizeof IMPLS / sizeof IMPLS[0]; i++)
+        if (strcmp(IMPLS[i].name, impl) == 0)
+            G.impl = &IMPLS[i];
+    if (!G.impl)
         usage();
-    snprintf(G.refbin, sizeof G.refbin, "%s/%s", G.peers, bin);
-    snprintf(G.spwbin, sizeof G.spwbin, "%s/spw-peer", G.peers);
+    int nrun = 0, socket_only = 0;
+    for (size_t i = 0; i < NSCENARIOS; i++)
+        if (strcmp(SCENARIOS[i].suite, suite) == 0) {
+            nrun++;
+            socket_only |= SCENARIOS[i].kind != K_EXCHANGE;
+        }
+    if (nrun == 0)
+        usage();
+    if ((socket_only || strcmp(transport, "socket") == 0) && !(G.impl->transports & T_SOCKET)) {
+        printf("spw-interop: suite %s over socket:// needs a peer that takes an fd; %s has none\n", suite,
+               G.impl->name);
+        return 2;
+    }
+    if (strcmp(transport, "tcp") == 0 && !socket_only && !(G.impl->transports & T_TCP)) {
+        printf("spw-interop: %s has no tcp://\n", G.impl->name);
+        return 2;
+    }
+    expect_load(G.expect_path);
+    snprintf(G.refbin, sizeof G.refbin, "%s/%s", G.peers, G.impl->bin);
+    snprintf(G.spwbin, sizeof G.spwbin, "%s/%s", G.peers, SPWIRE.bin);
     if (access(G.refbin, X_OK) != 0 || access(G.spwbin, X_OK) != 0) {
         printf("spw-interop: reference peer %s or %s missing: the reference %s is not installed "
                "(see conformance/peers/README.md)\n",
-               G.refbin, G.spwbin, G.impl);
+               G.refbin, G.spwbin, G.impl->name);
         return 1;
     }
     if (results) {
@@ -1272,31 +1061,10 @@ int main(int argc, char **argv)
     proc_set_workdir(workdir);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
-    printf("spw-interop: %s, suite %s, transport %s\n", G.impl, suite, transport);
-
-    if (strcmp(suite, "matrix") == 0) {
-        if (strcmp(transport, "socket") == 0) {
-            if (strcmp(G.impl, "nng110") != 0) {
-                printf("spw-interop: socket:// needs NNG >= 1.9 (nng110)\n");
-                return 2;
-            }
-            suite_matrix(TR_SOCKET);
-        } else {
-            suite_matrix(TR_TCP_SPW_LISTEN);
-            suite_matrix(TR_TCP_SPW_CONNECT);
-        }
-    } else if (strcmp(suite, "stream") == 0) {
-        stream_case(1);
-        stream_case(0);
-    } else if (strcmp(suite, "multifd") == 0) {
-        multifd_cases();
-    } else if (strcmp(suite, "creds") == 0) {
-        for (int mode = 0; mode <= 1; mode++)
-            for (int spw_a = 1; spw_a >= 0; spw_a--)
-                creds_case(mode, spw_a);
-    } else {
-        usage();
-    }
+    printf("spw-interop: %s, suite %s, transport %s\n", G.impl->name, suite, transport);
+    for (size_t i = 0; i < NSCENARIOS; i++)
+        if (strcmp(SCENARIOS[i].suite, suite) == 0)
+            run_scenario(&SCENARIOS[i], transport);
     printf("spw-interop: reference versions seen: %s\n", G.versions[0] ? G.versions : "none");
     printf("spw-interop: %d passed, %d failed, %d known reference deviations, %d n/a\n", G.pass,
            G.fail, G.known, G.na);

@@ -6,8 +6,8 @@
 #
 # Fails when a test left no results (it did not run or crashed) or any row
 # is FAIL.  Verdicts: PASS; FAIL; KNOWN (a reference deviates from the SP
-# rules exactly as measured, see README.md); n/a (cannot exist, e.g.
-# nanomsg has no pair1).
+# rules exactly as measured and as its expectation file allows, see
+# README.md); n/a (cannot exist, e.g. nanomsg has no pair1).
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
 spw_say_why interop_summary
