@@ -222,6 +222,7 @@ int main(int argc, char **argv)
         .fd_ok = 0,
         .fd_unsupported = "socket:// needs NNG >= 1.9",
         .raw_ok = 0,
+        .ipc_ok = 1,
     };
     spw_peer_opts o;
     struct nn_peer p = {-1};

@@ -394,6 +394,7 @@ int main(int argc, char **argv)
         .fd_unsupported = "socket:// needs NNG >= 1.9",
         .raw_ok = 0,
         .wait_close_ok = 1,
+        .ipc_ok = 1,
     };
     spw_peer_opts o;
     struct nng_peer np;

@@ -78,6 +78,8 @@ void spw_peer_usage(FILE *f, const char *prog)
             "  --fd-one-by-one     with several --fd: hand over the next one only once\n"
             "                      the previous became a pipe (bounded by --timeout)\n"
             "  --tcp-listen URL    listen on tcp://HOST:PORT\n"
+            "  --ipc-listen URL    listen on ipc:///PATH (NNG and nanomsg peers)\n"
+            "  --ipc-connect URL   dial ipc:///PATH (NNG and nanomsg peers)\n"
             "  --tcp-connect URL   dial tcp://HOST:PORT (non-blocking: retried until\n"
             "                      the peer listens)\n"
             "Behaviour (exactly one):\n"
@@ -326,18 +328,22 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
                     BAD(bad, val);
                 p += len;
             } while (*p++ == ',');
-        } else if (match(a, "--tcp-listen", 1, &i, argc, argv, &val)) {
-            NEED_VALUE("--tcp-listen");
-            if (strncmp(val, "tcp://", 6) != 0)
-                BAD("--tcp-listen: URL must start with tcp://: '%s'", val);
-            o->ep = SPW_EP_TCP_LISTEN;
-            o->url = val;
-            n_ep++;
-        } else if (match(a, "--tcp-connect", 1, &i, argc, argv, &val)) {
-            NEED_VALUE("--tcp-connect");
-            if (strncmp(val, "tcp://", 6) != 0)
-                BAD("--tcp-connect: URL must start with tcp://: '%s'", val);
-            o->ep = SPW_EP_TCP_CONNECT;
+        } else if (match(a, "--tcp-listen", 1, &i, argc, argv, &val) ||
+                   match(a, "--tcp-connect", 1, &i, argc, argv, &val) ||
+                   match(a, "--ipc-listen", 1, &i, argc, argv, &val) ||
+                   match(a, "--ipc-connect", 1, &i, argc, argv, &val)) {
+            /* a: the option as given; its middle word names the scheme */
+            int ipc = strncmp(a, "--ipc-", 6) == 0;
+            const char *scheme = ipc ? "ipc://" : "tcp://";
+            NEED_VALUE(a);
+            if (ipc && !caps->ipc_ok)
+                BAD("%s: this peer has no ipc transport", a);
+            if (strncmp(val, scheme, 6) != 0) {
+                char m[160];
+                snprintf(m, sizeof m, "%.40s: URL must start with %s: '%.80s'", a, scheme, val);
+                BAD("%s", m);
+            }
+            o->ep = strstr(a, "-listen") ? SPW_EP_TCP_LISTEN : SPW_EP_TCP_CONNECT;
             o->url = val;
             n_ep++;
         } else if (match(a, "--echo", 0, &i, argc, argv, &val)) {

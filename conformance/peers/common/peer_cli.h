@@ -24,8 +24,8 @@ enum spw_mode {
 enum spw_ep_kind {
     SPW_EP_NONE,
     SPW_EP_FD,         /* --fd N: inherited connected stream socket */
-    SPW_EP_TCP_LISTEN, /* --tcp-listen URL */
-    SPW_EP_TCP_CONNECT /* --tcp-connect URL */
+    SPW_EP_TCP_LISTEN, /* --tcp-listen URL, --ipc-listen URL */
+    SPW_EP_TCP_CONNECT /* --tcp-connect URL, --ipc-connect URL */
 };
 
 /* What a backend supports; unsupported requests are usage errors. */
@@ -36,6 +36,7 @@ typedef struct spw_peer_caps {
     const char *fd_unsupported; /* message when it is not */
     int raw_ok;                 /* --raw supported */
     int wait_close_ok;          /* --wait-close supported */
+    int ipc_ok;                 /* --ipc-listen/--ipc-connect (ipc:// URLs) supported */
 } spw_peer_caps;
 
 /* Protocols are those of spwire's table (spwire/proto.h); a backend's
@@ -61,7 +62,7 @@ typedef struct spw_peer_opts {
     int fds[SPW_PEER_MAX_FDS]; /* SPW_EP_FD: every --fd, in order */
     int nfds;
     int fd_one_by_one; /* --fd-one-by-one */
-    const char *url;   /* SPW_EP_TCP_* */
+    const char *url;   /* SPW_EP_TCP_*: a tcp:// or (ipc_ok) ipc:// URL */
     enum spw_mode mode;
     unsigned char *payload; /* --send / --send-file (owned) */
     size_t payload_len;
