@@ -17,13 +17,7 @@ SPW_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SPW_PROG=run-libfuzzer
 . "$SPW_ROOT/scripts/lib/common.sh"
 . "$SPW_ROOT/scripts/lib/fuzz.sh"
-if [ "${1:-}" = --help ] || [ "${1:-}" = -h ] || [ $# -lt 2 ]; then
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
-    echo "targets:"
-    spw_fuzz_list "  "
-    [ $# -ge 2 ] || [ "${1:-}" = --help ] || [ "${1:-}" = -h ] || exit 2
-    exit 0
-fi
+spw_fuzz_run_usage "$0" 14 "$@"
 build=$1
 target=$2
 secs=${3:-60}

@@ -47,6 +47,21 @@ spw_fuzz_list() {
     done < <(spw_fuzz_targets "$@")
 }
 
+# spw_fuzz_run_usage SCRIPT LAST ARGS...: the usage of fuzz/run-*.sh (which
+# take BUILD_DIR TARGET ...): for --help, or fewer than two arguments, print
+# SCRIPT's header comment (lines 2 to LAST) and the targets, then exit (0
+# for --help, else 2); otherwise return.
+spw_fuzz_run_usage() {
+    local script=$1 last=$2
+    shift 2
+    case "${1:-}" in -h|--help) ;; *) [ $# -lt 2 ] || return 0 ;; esac
+    sed -n "2,${last}p" "$script" | sed 's/^# \{0,1\}//'
+    echo "targets:"
+    spw_fuzz_list "  "
+    case "${1:-}" in -h|--help) exit 0 ;; esac
+    exit 2
+}
+
 # spw_afl_timeout T: afl-fuzz's -t option for T (its afl_t column), or
 # nothing.
 spw_afl_timeout() {
