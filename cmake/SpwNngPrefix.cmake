@@ -1,16 +1,36 @@
-# spw_nng_prefix(TAG PREFIX OUT) -- the one reader of the env file that
-# scripts/deps/nng-packaged (through scripts/deps/nng110, nng112) writes into
-# a private NNG prefix. TAG is that release's variable prefix (NNG110,
-# NNG112). Sets in the caller's scope:
-#   OUT_FOUND    TRUE when PREFIX/env was read and nng.h, libnng.so and the
-#                loader it names exist; FALSE otherwise (the others unset)
-#   OUT_INCLUDE  include dir (holds nng/nng.h)
-#   OUT_LIBDIR   dir holding libnng.so
-#   OUT_LOADER   the suite's dynamic loader
-#   OUT_LIBPATH  colon list of the prefix's library dirs
-#   OUT_VERSION  the NNG release (package version)
+# The packaged NNG releases in private prefixes (scripts/deps/nng110,
+# nng112, through scripts/deps/nng-packaged): where they are, read once for
+# every folder, and how a program links against one. Included by the
+# top-level CMakeLists.txt (and by conformance/peers configured on its own).
+#
+# Cache settings: SPW_NNG110_PREFIX, SPW_NNG112_PREFIX (default: the
+# environment variables of the same names), each the prefix holding env and
+# root/.
+# Sets, for each release t in SPW_NNG_PACKAGED (nng110 nng112), with T its
+# upper case:
+#   SPW_T_FOUND    TRUE when SPW_T_PREFIX/env was read and nng.h, libnng.so
+#                  and the loader it names exist; FALSE otherwise (the
+#                  others then unset)
+#   SPW_T_INCLUDE  include dir (holds nng/nng.h)
+#   SPW_T_LIBDIR   dir holding libnng.so
+#   SPW_T_LOADER   the suite's dynamic loader
+#   SPW_T_LIBPATH  colon list of the prefix's library dirs
+#   SPW_T_VERSION  the NNG release (package version)
+# and spw_nng_link(TARGET t [DIRECT]) below.
+include_guard(GLOBAL)
+
+set(SPW_NNG_PACKAGED nng110 nng112)
+set(SPW_NNG110_PREFIX "$ENV{SPW_NNG110_PREFIX}" CACHE PATH
+    "Prefix made by scripts/deps/nng110 (holds env and root/)")
+set(SPW_NNG112_PREFIX "$ENV{SPW_NNG112_PREFIX}" CACHE PATH
+    "Prefix made by scripts/deps/nng112 (holds env and root/); optional")
+
+# _spw_nng_prefix_read(TAG PREFIX OUT) -- the one reader of the env file that
+# scripts/deps/nng-packaged writes into a prefix. TAG is that release's
+# variable prefix in the file (NNG110, NNG112); sets OUT_FOUND and the
+# others as listed above.
 # The file is shell: bash sources it, so quoting is bash's, not ours.
-function(spw_nng_prefix tag prefix out)
+function(_spw_nng_prefix_read tag prefix out)
   set(${out}_FOUND FALSE PARENT_SCOPE)
   if(NOT prefix OR NOT EXISTS "${prefix}/env")
     return()
@@ -51,4 +71,34 @@ function(spw_nng_prefix tag prefix out)
     set(${out}_${f} "${val_${f}}" PARENT_SCOPE)
   endforeach()
   set(${out}_FOUND TRUE PARENT_SCOPE)
+endfunction()
+
+foreach(_t IN LISTS SPW_NNG_PACKAGED)
+  string(TOUPPER ${_t} _tag)
+  _spw_nng_prefix_read(${_tag} "${SPW_${_tag}_PREFIX}" SPW_${_tag})
+endforeach()
+
+# spw_nng_link(TARGET t [DIRECT]) -- TARGET compiled against the headers and
+# linked against the libnng.so of packaged release t (nng110, nng112; its
+# SPW_T_FOUND must be TRUE). The library needs symbols only its suite's glibc
+# has: the link does not check its dependencies, and the program runs
+# through the prefix's loader -- a wrapper or the caller passes
+# SPW_T_LOADER and SPW_T_LIBPATH. DIRECT instead makes that loader the
+# executable's program interpreter and the prefix's library dirs its
+# DT_RPATH (unlike RUNPATH it also serves libnng's own dependencies), so it
+# runs by name: what libFuzzer's -fork/-merge and afl-fuzz need.
+function(spw_nng_link target t)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "DIRECT" "" "")
+  string(TOUPPER ${t} tag)
+  if(NOT SPW_${tag}_FOUND)
+    message(FATAL_ERROR "spw_nng_link(${target} ${t}): no packaged NNG in SPW_${tag}_PREFIX='${SPW_${tag}_PREFIX}'")
+  endif()
+  target_include_directories(${target} BEFORE PRIVATE ${SPW_${tag}_INCLUDE})
+  target_link_libraries(${target} PRIVATE "${SPW_${tag}_LIBDIR}/libnng.so")
+  target_link_options(${target} PRIVATE -Wl,--allow-shlib-undefined)
+  if(arg_DIRECT)
+    target_link_options(${target} PRIVATE "-Wl,--dynamic-linker=${SPW_${tag}_LOADER}"
+      -Wl,--disable-new-dtags "-Wl,-rpath,${SPW_${tag}_LIBPATH}")
+  endif()
+  set_target_properties(${target} PROPERTIES SKIP_BUILD_RPATH ON)
 endfunction()

@@ -567,6 +567,14 @@ int main(int argc, char **argv)
         .raw_ok = 0,
         .wait_close_ok = 1,
     };
+    /* The protocols it speaks, one per line: scripts/conform-matrix asks
+     * the program rather than keeping a list of its own. */
+    if (argc == 2 && strcmp(argv[1], "--list-protos") == 0) {
+        for (int i = 0; i < SPW_P_COUNT; i++)
+            if (caps.proto_mask & (1UL << i))
+                printf("%s\n", spw_peer_proto_info((enum spw_peer_proto)i)->name);
+        return 0;
+    }
     spw_peer_opts o;
     int rv = spw_peer_parse(&o, &caps, argc, argv);
     if (rv == SPW_CLI_HELP)

@@ -2,34 +2,19 @@
 # Shared by the fuzzing scripts (fuzz, replay, minimise, triage, coverage):
 # sourced after common.sh, never run. Expects $SPW_ROOT (the checkout).
 
-SPW_FUZZ_ALL_TARGETS=(handshake frame roundtrip session proto_header)
-# Targets aimed at a reference implementation (scripts/fuzz runs them after
-# spwire's own unless --targets says otherwise): they need that
-# implementation fetched or built first (spw_fuzz_build does it), and they
-# find its known defects within seconds. The NNG ones are fuzz/fuzz_nng.c, nanomsg is
-# fuzz/fuzz_nanomsg.c; all four have the input layout of fuzz/ref_peer.h.
-#   nng     NNG 1.5.2 from Debian 12's source package (scripts/deps/src-libs),
-#           instrumented like the engine build: coverage and sanitizers reach
-#           inside NNG; loopback TCP
-#   nng110  the packaged NNG 1.10.1 (Debian 13, scripts/deps/nng110), over
-#   nng112  / 1.12.4 (Debian unstable, scripts/deps/nng112) over socket://:
-#           uninstrumented, no coverage inside NNG (SPW_FUZZ_REF_NOTE says
-#           what the sanitizers see)
-#   nanomsg nanomsg 1.1.5 from the upstream tarball of Debian 12's source
-#           package, instrumented the same way as nng; loopback TCP
-SPW_FUZZ_REF_TARGETS=(nng nng110 nng112 nanomsg)
-# Which of them are built from source by scripts/deps/src-libs, with which
-# --lib: the table of scripts/lib/refsrc.sh (sourced below).
+# The targets: fuzz/targets.tsv, through its reader (scripts/lib/targets.sh).
+# shellcheck source=targets.sh
+. "$SPW_ROOT/scripts/lib/targets.sh"
+spw_fuzz_manifest_load "$SPW_ROOT/fuzz/targets.tsv" || exit 2
+# spwire's own targets, and those aimed at a reference implementation
+# (scripts/fuzz runs them after spwire's own unless --targets says
+# otherwise): they need that implementation fetched or built first
+# (spw_fuzz_build does it), and they find its known defects within seconds.
+mapfile -t SPW_FUZZ_ALL_TARGETS < <(spw_fuzz_targets kind=own)
+mapfile -t SPW_FUZZ_REF_TARGETS < <(spw_fuzz_targets kind=ref)
+# Which of them are built from source (build src:<lib>) for this run:
+# spw_fuzz_want_refs fills it.
 SPW_FUZZ_WITH_REFS=()
-# Those of them run against a packaged, uninstrumented NNG (scripts/deps/<t>).
-SPW_FUZZ_PKG_TARGETS=(nng110 nng112)
-# What the summary says of each reference target.
-declare -A SPW_FUZZ_REF_NOTE=(
-    [nng]="NNG 1.5.2 built from source (Debian 12's nng 1.5.2-2), instrumented: coverage is of NNG's own code, crashes are NNG's"
-    [nng110]="the packaged NNG 1.10.1 (Debian 13's libnng1, build/deps/nng110), over socket://"
-    [nng112]="the packaged NNG 1.12.4 (Debian unstable's libnng1, build/deps/nng112), over socket://"
-    [nanomsg]="nanomsg 1.1.5 built from source (upstream tarball of Debian 12's nanomsg 1.1.5+dfsg-1.1), instrumented: coverage is of nanomsg's own code, crashes are nanomsg's"
-)
 # What a campaign of a packaged-NNG target sees, per engine.
 SPW_FUZZ_PKG_NOTE="NO coverage inside NNG (Debian's uninstrumented libnng.so): the coverage counters are the harness's only"
 declare -A SPW_FUZZ_PKG_SAN_NOTE=(
@@ -37,24 +22,59 @@ declare -A SPW_FUZZ_PKG_SAN_NOTE=(
     [afl]="no sanitizer: NNG's heap is glibc's, so a use-after-free inside NNG shows only if it crashes (F9 in 1.10.1/1.12.4 does, as SIGSEGV, in a replay build without ASan)"
 )
 # The seeds, dictionary (fuzz/dict/) and options (fuzz/*.options) a target
-# uses: its own, except where this map names another target's (the packaged
-# NNG targets share fuzz_nng's input layout, so corpus/nng, nng.dict and
-# nng.options serve them).
-declare -A SPW_FUZZ_SEEDS_OF=([nng110]=nng [nng112]=nng [spwlistener]=nng)
-spw_fuzz_seeds_of() { echo "${SPW_FUZZ_SEEDS_OF[$1]:-$1}"; }
+# uses: the manifest's seeds column (the packaged NNG targets share
+# fuzz_nng's input layout, so corpus/nng, nng.dict and nng.options serve
+# them).
+spw_fuzz_seeds_of() { echo "${SPW_FUZZ_SEEDS[$1]:-$1}"; }
 
-# Is T a reference target against a packaged NNG?
-spw_is_pkg_target() {
-    local u
-    for u in "${SPW_FUZZ_PKG_TARGETS[@]}"; do [ "$1" = "$u" ] && return 0; done
-    return 1
-}
+# Is T a reference target against a packaged NNG (build pkg)?
+spw_is_pkg_target() { [ "${SPW_FUZZ_KIND[$1]:-}" = ref ] && [ "${SPW_FUZZ_BUILD[$1]}" = pkg ]; }
 
 # Is T a reference target?
-spw_is_ref_target() {
-    local u
-    for u in "${SPW_FUZZ_REF_TARGETS[@]}"; do [ "$1" = "$u" ] && return 0; done
-    return 1
+spw_is_ref_target() { [ "${SPW_FUZZ_KIND[$1]:-}" = ref ]; }
+
+# Does T take the reference targets' input layout (fuzz/ref_peer.h)?
+spw_is_ref_layout() { [ "${SPW_FUZZ_KIND[$1]:-own}" != own ]; }
+
+# spw_fuzz_list INDENT [COLUMN=VALUE...]: the matching targets, each with
+# what it fuzzes (wrapped), for usage texts.
+spw_fuzz_list() {
+    local ind=$1 t
+    shift
+    while IFS= read -r t; do
+        printf '%s\n' "${SPW_FUZZ_WHAT[$t]}" | fold -s -w $((64 - ${#ind})) |
+            awk -v ind="$ind" -v t="$t" '{ sub(/ +$/, ""); printf "%s%-12s %s\n", ind, NR == 1 ? t : "", $0 }'
+    done < <(spw_fuzz_targets "$@")
+}
+
+# spw_fuzz_run_usage SCRIPT LAST ARGS...: the usage of fuzz/run-*.sh (which
+# take BUILD_DIR TARGET ...): for --help, or fewer than two arguments, print
+# SCRIPT's header comment (lines 2 to LAST) and the targets, then exit (0
+# for --help, else 2); otherwise return.
+spw_fuzz_run_usage() {
+    local script=$1 last=$2
+    shift 2
+    case "${1:-}" in -h|--help) ;; *) [ $# -lt 2 ] || return 0 ;; esac
+    sed -n "2,${last}p" "$script" | sed 's/^# \{0,1\}//'
+    echo "targets:"
+    spw_fuzz_list "  "
+    case "${1:-}" in -h|--help) exit 0 ;; esac
+    exit 2
+}
+
+# spw_afl_timeout T: afl-fuzz's -t option for T (its afl_t column), or
+# nothing.
+spw_afl_timeout() {
+    local v=${SPW_FUZZ_AFL_T[$1]:--}
+    [ "$v" = - ] || printf '%s\n' -t "$v"
+}
+
+# spw_fuzz_mutator_so BUILD T: the AFL++ custom mutator library of BUILD for
+# T (its mutator column), when T has one and BUILD has it.
+spw_fuzz_mutator_so() {
+    local m=${SPW_FUZZ_MUTATOR[$2]:--}
+    [ "$m" != - ] && [ -f "$1/fuzz/libspw_mutator_$m.so" ] && echo "$1/fuzz/libspw_mutator_$m.so"
+    return 0
 }
 
 spw_die() { echo "${SPW_PROG:-spwire}: $*" >&2; exit 2; }
@@ -291,22 +311,12 @@ spw_log_artifact_signatures() {
 
 # The unmodified, packaged implementation a reference target's finding is
 # replayed against (scripts/triage --reference): "PEER KIND TARGET", the
-# reference peer program of the tools build, how spw-conform reaches it (tcp:
-# it listens on {url}; fd: it takes a socketpair end) and the CMake target
-# that builds it (the packaged NNG peers are a loader wrapper written at
-# configure time around PEER-bin). Nothing for a target without one.
-#   nng     Debian 12's libnng1 1.5.2 (the system package), spw-nng15-peer
-#   nng110  Debian 13's NNG 1.10.1 (scripts/deps/nng110), spw-nng110-peer
-#   nng112  Debian sid's NNG 1.12.4 (scripts/deps/nng112), spw-nng112-peer
-#   nanomsg Debian 12's libnanomsg5 1.1.5 (the system package), spw-nanomsg-peer
+# manifest's peer column (the packaged NNG peers are a loader wrapper written
+# at configure time around PEER-bin). Status 1 for a target without one.
 spw_ref_reference() {
-    case "$1" in
-        nanomsg) echo "spw-nanomsg-peer tcp spw-nanomsg-peer" ;;
-        nng) echo "spw-nng15-peer tcp spw-nng15-peer" ;;
-        nng110) echo "spw-nng110-peer fd spw-nng110-peer-bin" ;;
-        nng112) echo "spw-nng112-peer fd spw-nng112-peer-bin" ;;
-        *) return 1 ;;
-    esac
+    local p=${SPW_FUZZ_PEER[$1]:--}
+    [ "$p" != - ] || return 1
+    echo "${p//:/ }"
 }
 
 # A plain build of spw-conform and the reference peers in build/fuzz-tools

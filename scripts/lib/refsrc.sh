@@ -1,17 +1,18 @@
 # shellcheck shell=bash
 # Reference implementations built from source (scripts/deps/src-libs) for the
-# fuzz targets aimed at them: which library a target runs, and which of that
-# library's own sources a coverage report measures. Sourced by
-# scripts/lib/fuzz.sh after spw_die is defined; expects $SPW_ROOT.
+# fuzz targets aimed at them: which of a library's own sources a coverage
+# report measures (which library a target runs is its build column in
+# fuzz/targets.tsv, src:<lib>). Sourced by scripts/lib/fuzz.sh after spw_die
+# and the manifest; expects $SPW_ROOT.
 #
-# A new reference target built from source plugs in here, by rows of this
-# table: scripts/coverage --target T and the coverage column of scripts/fuzz
-# read nothing else (the fuzz build of the target is fuzz.sh's business).
+# A new library built from source plugs in here, by rows of this table:
+# scripts/coverage --target T and the coverage column of scripts/fuzz read
+# nothing else.
 
 # Where scripts/deps/src-libs keeps sources and libraries for the fuzz builds.
 SPW_REF_SRC_PREFIX="$SPW_ROOT/build/deps/src"
 
-# One row per coverage group:  TARGET  LIB  GROUP  SOURCE...
+# One row per coverage group:  LIB  GROUP  SOURCE...
 #   LIB     scripts/deps/src-libs --lib; the version is src-libs' pin
 #   GROUP   a name in the reports, which list the groups in table order and
 #           then all of them together (issue 12 sets its target on the first
@@ -26,23 +27,22 @@ SPW_REF_SRC_PREFIX="$SPW_ROOT/build/deps/src"
 # listener) and the byte stream under the transport (posix_tcpconn.c).
 # NNG's tcp.c also holds its dialer, which a harness that only listens cannot
 # reach: it is kept in, so the figure is of the whole transport.
-# A target without rows has no source build: its coverage is "n/a".
+# A target without a source build has no coverage of its library: "n/a".
 SPW_REF_SRC_TABLE='
-nng  nng  tcp+message  src/sp/transport/tcp src/core/message.c
-nng  nng  protocols    src/sp/protocol
-nng  nng  core         src/core/pipe.c src/core/socket.c src/core/listener.c src/platform/posix/posix_tcpconn.c
-nanomsg  nanomsg  tcp+message  src/transports/tcp src/transports/utils/streamhdr.c src/utils/msg.c src/utils/chunk.c src/utils/chunkref.c
-nanomsg  nanomsg  protocols    src/protocols
-nanomsg  nanomsg  core         src/core src/aio
+nng  tcp+message  src/sp/transport/tcp src/core/message.c
+nng  protocols    src/sp/protocol
+nng  core         src/core/pipe.c src/core/socket.c src/core/listener.c src/platform/posix/posix_tcpconn.c
+nanomsg  tcp+message  src/transports/tcp src/transports/utils/streamhdr.c src/utils/msg.c src/utils/chunk.c src/utils/chunkref.c
+nanomsg  protocols    src/protocols
+nanomsg  core         src/core src/aio
 '
 
-# spw_ref_src_lib TARGET: the src-libs library of TARGET; status 1 when the
-# target has no source build.
+# spw_ref_src_lib TARGET: the src-libs library of TARGET (its manifest build
+# column, src:<lib>); status 1 when the target has no source build.
 spw_ref_src_lib() {
-    local lib
-    lib=$(awk -v t="$1" '$1 == t { print $2; exit }' <<<"$SPW_REF_SRC_TABLE")
-    [ -n "$lib" ] || return 1
-    echo "$lib"
+    local b=${SPW_FUZZ_BUILD[$1]:-}
+    [ "${b#src:}" != "$b" ] || return 1
+    echo "${b#src:}"
 }
 
 # spw_ref_src_where TARGET KEY: version, source (the unpacked tree) or
@@ -54,19 +54,22 @@ spw_ref_src_where() {
         | sed -n "s/^$2=//p"
 }
 
-# spw_ref_src_groups TARGET: its coverage groups, in order.
+# spw_ref_src_groups TARGET: the coverage groups of its library, in order.
 spw_ref_src_groups() {
-    awk -v t="$1" '$1 == t { print $3 }' <<<"$SPW_REF_SRC_TABLE"
+    local lib
+    lib=$(spw_ref_src_lib "$1") || spw_die "target '$1' is not built from source"
+    awk -v l="$lib" '$1 == l { print $2 }' <<<"$SPW_REF_SRC_TABLE"
 }
 
 # spw_ref_src_files TARGET GROUP SRCDIR: the source files of one group, as
 # absolute paths, sorted; dies when a listed path does not exist (a table
 # row that no longer matches the pinned version).
 spw_ref_src_files() {
-    local t=$1 g=$2 dir=$3 p
+    local t=$1 g=$2 dir=$3 p lib
     local paths=()
-    read -r -a paths <<<"$(awk -v t="$t" -v g="$g" '$1 == t && $3 == g {
-        for (i = 4; i <= NF; i++) printf "%s ", $i }' <<<"$SPW_REF_SRC_TABLE")"
+    lib=$(spw_ref_src_lib "$t") || spw_die "target '$t' is not built from source"
+    read -r -a paths <<<"$(awk -v l="$lib" -v g="$g" '$1 == l && $2 == g {
+        for (i = 3; i <= NF; i++) printf "%s ", $i }' <<<"$SPW_REF_SRC_TABLE")"
     [ ${#paths[@]} -gt 0 ] || spw_die "no sources for group '$g' of target '$t'"
     for p in "${paths[@]}"; do
         if [ -d "$dir/$p" ]; then
@@ -74,7 +77,7 @@ spw_ref_src_files() {
         elif [ -f "$dir/$p" ]; then
             echo "$dir/$p"
         else
-            spw_die "$dir/$p: no such source (scripts/lib/refsrc.sh table for '$t')"
+            spw_die "$dir/$p: no such source (scripts/lib/refsrc.sh table for '$lib')"
         fi
     done | sort
 }

@@ -119,10 +119,17 @@ void spw_peer_usage(FILE *f, const char *prog)
             SPW_DEFAULT_TIMEOUT_MS, SPW_DEFAULT_LINGER_MS);
 }
 
+/* fmt is one of this file's messages, holding at most one "%s" for arg:
+ * substituted here, so no format string is built from a variable. */
 static int usage_error(const char *prog, const char *fmt, const char *arg)
 {
+    const char *at = strstr(fmt, "%s");
+
     fprintf(stderr, "%s: ", prog);
-    fprintf(stderr, fmt, arg ? arg : "");
+    if (at != NULL)
+        fprintf(stderr, "%.*s%s%s", (int)(at - fmt), fmt, arg ? arg : "", at + 2);
+    else
+        fputs(fmt, stderr);
     fprintf(stderr, "\nTry '%s --help'.\n", prog);
     return SPW_CLI_USAGE;
 }
