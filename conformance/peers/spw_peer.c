@@ -570,9 +570,9 @@ int main(int argc, char **argv)
     /* The protocols it speaks, one per line: scripts/conform-matrix asks
      * the program rather than keeping a list of its own. */
     if (argc == 2 && strcmp(argv[1], "--list-protos") == 0) {
-        for (int i = 0; i < SPW_P_COUNT; i++)
-            if (caps.proto_mask & (1UL << i))
-                printf("%s\n", spw_peer_proto_info((enum spw_peer_proto)i)->name);
+        for (int i = 0; spw_proto_desc_at(i); i++)
+            if (caps.proto_mask & spw_peer_proto_bit(spw_proto_desc_at(i)->id))
+                printf("%s\n", spw_proto_desc_at(i)->name);
         return 0;
     }
     spw_peer_opts o;
