@@ -861,7 +861,7 @@ static void raw_spw_case(enum tr t)
         want(&v, raw_wait_close(fd, RAW_WAIT_MS, ps, 1, NULL, 0), "spwire kept a pull-pull connection open");
         close(fd);
         /* the event follows the close: wait for it before ending the peer */
-        for (long long end = now_ms() + RAW_WAIT_MS; s.hs_failed == 0 && !s.exited && now_ms() < end;)
+        for (long long end = now_ms() + RAW_WAIT_MS; s.hs_failed == 0 && !s.sp.exited && now_ms() < end;)
             procs_pump(ps, 1, 20);
     }
     if (t == TR_TCP_SPW_LISTEN)
@@ -1079,14 +1079,9 @@ static void child_exec(struct proc *p, int fd, int outw, const char *errfile)
     snprintf(num, sizeof num, "%d", fd);
     proc_arg(p, "--fd");
     proc_arg(p, "%s", num);
-    int e = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (e >= 0)
-        dup2(e, 2);
-    dup2(outw, 1);
-    int fl = fcntl(fd, F_GETFD);
-    fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-    execvp(p->argv[0], p->argv);
-    _exit(127);
+    spw_proc_opts o = {.keep = &fd, .nkeep = 1, .out = {SPW_PROC_FD, NULL, outw},
+                       .err = {SPW_PROC_FILE, errfile, -1}};
+    spw_proc_exec(&o, p->argv);
 }
 
 /* mode 0: AF_UNIX listen/accept (A) and connect (B): each side's
@@ -1176,9 +1171,9 @@ static void creds_case(int mode, int spw_is_a)
         close(ctl[1]);
     close(oa[1]);
     close(ob[1]);
-    a.pid = pa;
+    spw_proc_adopt(&a.sp, pa, 0);
     a.out_fd = oa[0];
-    b.pid = pb;
+    spw_proc_adopt(&b.sp, pb, 0);
     b.out_fd = ob[0];
     /* B is A's child in mode 1; as subreaper the driver reaps it. */
     procs_finish(ps, 2, CASE_DEADLINE_MS);
