@@ -188,20 +188,29 @@ static void group_member_dies(int hold_rd, const char *gpid_line)
     assert_int_equal(read(hold_rd, &c, 1), 0);
 }
 
+/* Start a group leader that leaves a grandchild holding hold's write end,
+ * then runs then; returns once the grandchild exists (its pid in line). */
+static void start_with_grandchild(spw_proc *p, int hold[2], const char *then, char *line,
+                                  size_t cap)
+{
+    cloexec_pipe(hold);
+    char script[256];
+    snprintf(script, sizeof script, "sleep 60 >/dev/null 2>&1 & echo $! > /proc/self/fd/%d; %s",
+             hold[1], then);
+    spw_proc_opts o = {.keep = &hold[1], .nkeep = 1, .new_group = 1};
+    run_argv(p, &o, script);
+    close(hold[1]);
+    read_line(hold[0], line, cap);
+    assert_true(atoi(line) > 0);
+}
+
 static void stop_kills_the_whole_group(void **state)
 {
     (void)state;
     int hold[2];
-    cloexec_pipe(hold);
-    char script[256];
-    snprintf(script, sizeof script, "sleep 60 >/dev/null 2>&1 & echo $! > /proc/self/fd/%d; wait", hold[1]);
-    spw_proc_opts o = {.keep = &hold[1], .nkeep = 1, .new_group = 1};
-    spw_proc p;
-    run_argv(&p, &o, script);
-    close(hold[1]);
     char line[32];
-    read_line(hold[0], line, sizeof line); /* the grandchild exists */
-    assert_true(atoi(line) > 0);
+    spw_proc p;
+    start_with_grandchild(&p, hold, "wait", line, sizeof line);
     spw_proc_stop(&p, 10000);
     assert_int_equal(p.exited, 1);
     group_member_dies(hold[0], line);
@@ -214,15 +223,9 @@ static void leader_exit_reaps_the_group(void **state)
 {
     (void)state;
     int hold[2];
-    cloexec_pipe(hold);
-    char script[256];
-    snprintf(script, sizeof script, "sleep 60 >/dev/null 2>&1 & echo $! > /proc/self/fd/%d; exit 4", hold[1]);
-    spw_proc_opts o = {.keep = &hold[1], .nkeep = 1, .new_group = 1};
-    spw_proc p;
-    run_argv(&p, &o, script);
-    close(hold[1]);
     char line[32];
-    read_line(hold[0], line, sizeof line);
+    spw_proc p;
+    start_with_grandchild(&p, hold, "exit 4", line, sizeof line);
     assert_int_equal(spw_proc_wait(&p, -1), 1);
     assert_int_equal(spw_proc_exit_code(&p), 4);
     group_member_dies(hold[0], line);
