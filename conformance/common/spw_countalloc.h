@@ -118,7 +118,7 @@ static inline void spw_countalloc_free_cb(void *ctx, void *ptr, size_t size)
         return;
     }
     size_t idx = spw_countalloc_find(a, ptr);
-    SPW_COUNTALLOC_CHECK(idx != (size_t)-1); /* double or foreign free */
+    SPW_COUNTALLOC_CHECK(idx != (size_t)-1);           /* double or foreign free */
     SPW_COUNTALLOC_CHECK(a->blocks[idx].size == size); /* size contract */
     a->live -= size;
     a->blocks[idx] = a->blocks[--a->nblocks];

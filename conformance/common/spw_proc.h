@@ -16,13 +16,15 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Where one of the child's standard streams goes. */
+/* Where one of the child's standard streams goes. A FILE is created or
+ * truncated (mode 0644), /dev/null when it cannot be opened. An FD is
+ * dup2'd and not closed in the child, so the caller makes it O_CLOEXEC. */
 typedef enum spw_proc_sink {
     SPW_PROC_INHERIT = 0, /* the caller's own stream, untouched */
     SPW_PROC_DEVNULL,     /* /dev/null */
-    SPW_PROC_FILE,        /* path, created or truncated, mode 0644; /dev/null when it cannot be opened */
-    SPW_PROC_FD,          /* dup2 of fd; fd itself is not closed in the child, so make it O_CLOEXEC */
-    SPW_PROC_AS_STDOUT    /* stderr only: the same place as stdout (one log for both) */
+    SPW_PROC_FILE,        /* path */
+    SPW_PROC_FD,          /* fd */
+    SPW_PROC_AS_STDOUT    /* stderr only: where stdout goes (one log) */
 } spw_proc_sink;
 
 typedef struct spw_proc_stream {
@@ -42,14 +44,14 @@ typedef struct spw_proc_opts {
      * description: the caller's copy turns blocking too. */
     const int *keep;
     int nkeep;
-    int new_group;        /* the child leads its own process group: kill and
-                           * stop reach everything it started */
-    int stdin_devnull;    /* stdin from /dev/null, so a child never reads the terminal */
-    int default_signals;  /* SIGPIPE and SIGTERM back to SIG_DFL: an ignored
-                           * disposition survives exec, and a program under
-                           * test must die of SIGPIPE like it would from a shell */
-    spw_proc_stream out;  /* stdout */
-    spw_proc_stream err;  /* stderr */
+    int new_group;          /* the child leads its own process group: kill and
+                             * stop reach everything it started */
+    int stdin_devnull;      /* stdin from /dev/null, so a child never reads the terminal */
+    int default_signals;    /* SIGPIPE and SIGTERM back to SIG_DFL: an ignored
+                             * disposition survives exec, and a program under
+                             * test must die of SIGPIPE like it would from a shell */
+    spw_proc_stream out;    /* stdout */
+    spw_proc_stream err;    /* stderr */
     const char *const *env; /* "NAME=value" added to (or replacing in) the
                              * child's environment; NULL-terminated, or NULL */
 } spw_proc_opts;

@@ -161,7 +161,8 @@ static void stop_escalates_to_sigkill(void **state)
     cloexec_pipe(ready);
     char script[256];
     snprintf(script, sizeof script,
-             "trap '' TERM; echo ready > /proc/self/fd/%d; exec sleep 60 >/dev/null 2>&1", ready[1]);
+             "trap '' TERM; echo ready > /proc/self/fd/%d; exec sleep 60 >/dev/null 2>&1",
+             ready[1]);
     spw_proc_opts o = {.keep = &ready[1], .nkeep = 1, .new_group = 1, .default_signals = 1};
     spw_proc p;
     run_argv(&p, &o, script);
