@@ -70,114 +70,12 @@ static inline int spw_fuzz_length_ok(uint64_t len, uint64_t limit)
 
 /* ---- counting allocator --------------------------------------------------
  *
- * Tracks every live block with the size spwire asked for, so it can check
- * the allocator contract (old_size passed back must be the size last
- * requested, no double free, no foreign pointer), count live and peak bytes,
- * and refuse the N-th allocation on demand. The table is a fixed array: the
- * harnesses never hold more than a handful of blocks at once; running out is
- * itself reported as a violation (a leak in progress).
+ * spw_countalloc (conformance/common/spw_countalloc.h, shared with the unit
+ * tests); a broken allocator contract is reported as a fuzz invariant, the
+ * line triage reads.
  */
-#define SPW_FUZZ_MAX_BLOCKS 256
-
-typedef struct spw_fuzz_block {
-    void *ptr;
-    size_t size;
-} spw_fuzz_block;
-
-typedef struct spw_fuzz_alloc {
-    spw_allocator api;
-    spw_fuzz_block blocks[SPW_FUZZ_MAX_BLOCKS];
-    size_t nblocks;
-    size_t live;        /* bytes currently allocated */
-    size_t peak;        /* largest value of live */
-    size_t total;       /* sum of all sizes ever requested (grows only) */
-    unsigned long ops;  /* realloc calls that asked for memory */
-    unsigned long fail_at; /* refuse the fail_at-th request (1-based); 0 = never */
-    unsigned long refused;
-} spw_fuzz_alloc;
-
-static inline size_t spw_fuzz_alloc_find(const spw_fuzz_alloc *a, const void *ptr)
-{
-    for (size_t i = 0; i < a->nblocks; i++) {
-        if (a->blocks[i].ptr == ptr) {
-            return i;
-        }
-    }
-    return (size_t)-1;
-}
-
-static inline void *spw_fuzz_realloc_cb(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-    spw_fuzz_alloc *a = ctx;
-    size_t idx = (size_t)-1;
-    if (ptr != NULL) {
-        idx = spw_fuzz_alloc_find(a, ptr);
-        SPW_FUZZ_CHECK(idx != (size_t)-1); /* realloc of a block we never gave out */
-        SPW_FUZZ_CHECK(a->blocks[idx].size == old_size); /* old_size contract */
-    } else {
-        SPW_FUZZ_CHECK(old_size == 0);
-    }
-    a->ops++;
-    if (a->fail_at != 0 && a->ops == a->fail_at) {
-        a->refused++;
-        return NULL; /* old block stays valid, as C's realloc */
-    }
-    /* Never ask the C library for 0 bytes: its answer is implementation
-     * defined. One byte is enough to hand back a unique pointer. */
-    void *np = realloc(ptr, new_size == 0 ? 1 : new_size);
-    if (np == NULL) {
-        return NULL;
-    }
-    if (idx == (size_t)-1) {
-        SPW_FUZZ_CHECK(a->nblocks < SPW_FUZZ_MAX_BLOCKS);
-        idx = a->nblocks++;
-    }
-    a->blocks[idx].ptr = np;
-    a->blocks[idx].size = new_size;
-    a->live = a->live - old_size + new_size;
-    if (a->live > a->peak) {
-        a->peak = a->live;
-    }
-    a->total += new_size;
-    return np;
-}
-
-static inline void spw_fuzz_free_cb(void *ctx, void *ptr, size_t size)
-{
-    spw_fuzz_alloc *a = ctx;
-    if (ptr == NULL) {
-        return;
-    }
-    size_t idx = spw_fuzz_alloc_find(a, ptr);
-    SPW_FUZZ_CHECK(idx != (size_t)-1); /* double or foreign free */
-    SPW_FUZZ_CHECK(a->blocks[idx].size == size); /* size contract */
-    a->live -= size;
-    a->blocks[idx] = a->blocks[--a->nblocks];
-    free(ptr);
-}
-
-static inline void spw_fuzz_alloc_init(spw_fuzz_alloc *a, unsigned long fail_at)
-{
-    /* Only the header: the block table is filled as blocks are handed out,
-     * so a fresh allocator costs nothing per input. */
-    a->nblocks = 0;
-    a->live = 0;
-    a->peak = 0;
-    a->total = 0;
-    a->ops = 0;
-    a->refused = 0;
-    a->api.realloc = spw_fuzz_realloc_cb;
-    a->api.free = spw_fuzz_free_cb;
-    a->api.ctx = a;
-    a->fail_at = fail_at;
-}
-
-/* Everything returned: no block left, no byte counted. */
-static inline void spw_fuzz_alloc_check_empty(const spw_fuzz_alloc *a)
-{
-    SPW_FUZZ_CHECK(a->nblocks == 0);
-    SPW_FUZZ_CHECK(a->live == 0);
-}
+#define SPW_COUNTALLOC_CHECK(cond) SPW_FUZZ_CHECK(cond)
+#include "../conformance/common/spw_countalloc.h"
 
 /* ---- split patterns --------------------------------------------------------
  *

@@ -103,7 +103,7 @@ static void build_reference(const spw_frame_input *in, frame_ref *ref)
 typedef struct pass {
     const spw_frame_input *in;
     const frame_ref *ref;
-    spw_fuzz_alloc *alloc;
+    spw_countalloc *alloc;
     spw_decoder dec;
     size_t fed;      /* stream bytes handed over so far (= absolute position) */
     size_t nmsg;     /* messages delivered */
@@ -233,8 +233,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     frame_ref ref;
     build_reference(&in, &ref);
 
-    spw_fuzz_alloc alloc;
-    spw_fuzz_alloc_init(&alloc, in.fail_at);
+    spw_countalloc alloc;
+    spw_countalloc_init(&alloc, in.fail_at, 0);
     pass p;
     memset(&p, 0, sizeof(p));
     p.in = &in;
@@ -291,6 +291,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         SPW_FUZZ_CHECK(msg.len == 0 && msg.data == NULL);
     }
     spw_decoder_fini(&p.dec);
-    spw_fuzz_alloc_check_empty(&alloc);
+    spw_countalloc_check_empty(&alloc);
     return 0;
 }

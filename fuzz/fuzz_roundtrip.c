@@ -211,8 +211,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         chunk *= 1021;
     }
     {
-        spw_fuzz_alloc alloc;
-        spw_fuzz_alloc_init(&alloc, 0);
+        spw_countalloc alloc;
+        spw_countalloc_init(&alloc, 0, 0);
         spw_decoder d;
         spw_decoder_init(&d, limit, &alloc.api);
         size_t p = 0;
@@ -251,7 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             SPW_FUZZ_CHECK(spw_decoder_idle(&d));
         }
         spw_decoder_fini(&d);
-        spw_fuzz_alloc_check_empty(&alloc);
+        spw_countalloc_check_empty(&alloc);
     }
 
     free(wire);

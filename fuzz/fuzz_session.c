@@ -146,8 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     uint8_t fds_before[SESSION_FD_PROBE], fds_after[SESSION_FD_PROBE];
     fd_snapshot(fds_before);
-    spw_fuzz_alloc alloc;
-    spw_fuzz_alloc_init(&alloc, 0);
+    spw_countalloc alloc;
+    spw_countalloc_init(&alloc, 0, 0);
 
     spw_listener *l = NULL;
     SPW_FUZZ_CHECK(spw_listener_create(&l, self, SPW_URL, &alloc.api) == SPW_OK);
@@ -345,6 +345,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* No fd and no byte outlives the iteration. */
     fd_snapshot(fds_after);
     SPW_FUZZ_CHECK(memcmp(fds_before, fds_after, sizeof(fds_before)) == 0);
-    spw_fuzz_alloc_check_empty(&alloc);
+    spw_countalloc_check_empty(&alloc);
     return 0;
 }

@@ -14,16 +14,17 @@
  *   usage: bench_rss [--all] | --scenario NAME
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "spw_proc.h"
 #include "spwire/error.h"
 #include "spwire/frame.h"
 #include "spwire/handshake.h"
@@ -97,8 +98,11 @@ static int scenario(const char *scen)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
         bench_die("socketpair: %s", strerror(errno));
-    pid_t pid = fork();
-    if (pid == 0) {
+    spw_proc pp;
+    int forked = spw_proc_fork(&pp, NULL);
+    if (forked < 0)
+        bench_die("fork: %s", strerror(errno));
+    if (forked == 0) {
         close(sv[0]);
         peer(sv[1], scen);
     }
@@ -138,8 +142,7 @@ static int scenario(const char *scen)
         printf("%ld\n", maxrss_kib());
         close(sv[0]);
     }
-    int st;
-    waitpid(pid, &st, 0);
+    spw_proc_wait(&pp, -1);
     return 0;
 }
 
@@ -147,17 +150,14 @@ static int scenario(const char *scen)
 static long fresh(const char *self, const char *scen)
 {
     int pfd[2];
-    if (pipe(pfd) != 0)
+    if (pipe(pfd) != 0 || fcntl(pfd[0], F_SETFD, FD_CLOEXEC) != 0 ||
+        fcntl(pfd[1], F_SETFD, FD_CLOEXEC) != 0)
         bench_die("pipe: %s", strerror(errno));
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        close(pfd[1]);
-        execl(self, self, "--scenario", scen, (char *)NULL);
-        _exit(127);
-    }
+    char *argv[] = {(char *)self, (char *)"--scenario", (char *)scen, NULL};
+    spw_proc_opts o = {.out = {SPW_PROC_FD, NULL, pfd[1]}};
+    spw_proc child;
+    if (spw_proc_spawn(&child, &o, argv) != 0)
+        bench_die("fork: %s", strerror(errno));
     close(pfd[1]);
     char buf[64] = {0};
     size_t got = 0;
@@ -165,9 +165,8 @@ static long fresh(const char *self, const char *scen)
     while (got < sizeof buf - 1 && (r = read(pfd[0], buf + got, sizeof buf - 1 - got)) > 0)
         got += (size_t)r;
     close(pfd[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    spw_proc_wait(&child, -1);
+    if (spw_proc_exit_code(&child) != 0)
         bench_die("scenario %s failed", scen);
     return strtol(buf, NULL, 10);
 }

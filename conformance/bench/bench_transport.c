@@ -25,11 +25,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench_roles.h"
 #include "bench_util.h"
+#include "spw_proc.h"
 #include "spwire/error.h"
 #include "spwire/frame.h"
 #include "spwire/listener.h"
@@ -278,31 +278,31 @@ static int nng_available(void)
     return ep[0] != 0 && access(ep, X_OK) == 0 && loader[0] != 0 && access(loader, X_OK) == 0;
 }
 
-static pid_t start_end(const char *impl, const char *role, int fd, int other, const char *tag,
-                       size_t size, size_t count, size_t warmup)
+static void start_end(spw_proc *p, const char *impl, const char *role, int fd, int other,
+                      const char *tag, size_t size, size_t count, size_t warmup)
 {
     char fds[16], sizes[32], counts[32], warms[32];
     snprintf(fds, sizeof fds, "%d", fd);
     snprintf(sizes, sizeof sizes, "%zu", size);
     snprintf(counts, sizeof counts, "%zu", count);
     snprintf(warms, sizeof warms, "%zu", warmup);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        bench_die("fork: %s", strerror(errno));
-    if (pid > 0)
-        return pid;
-    close(other);
     if (strcmp(impl, "nng") == 0) {
         char *argv[] = {(char *)BENCH_NNG_LOADER, (char *)"--library-path",
                         (char *)BENCH_NNG_LIBPATH, (char *)BENCH_NNG_EP,
                         (char *)"--impl", (char *)impl, (char *)"--role", (char *)role,
                         (char *)"--fd", fds, (char *)"--size", sizes, (char *)"--count", counts,
                         (char *)"--warmup", warms, (char *)"--tag", (char *)tag, NULL};
-        execv(argv[0], argv);
-        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
+        spw_proc_opts o = {.keep = &fd, .nkeep = 1};
+        if (spw_proc_spawn(p, &o, argv) != 0)
+            bench_die("fork: %s", strerror(errno));
+        return;
     }
+    int r = spw_proc_fork(p, NULL);
+    if (r < 0)
+        bench_die("fork: %s", strerror(errno));
+    if (r > 0)
+        return;
+    close(other);
     bench_args a = {impl, role, tag, fd, size, count, warmup};
     int st = strcmp(impl, "spw") == 0 ? spw_endpoint(&a) : raw_endpoint(&a);
     fflush(stdout);
@@ -326,19 +326,20 @@ static int run_case(const char *pair, const char *mode, size_t size, size_t coun
     if (!oneway && strcmp(mode, "rr") != 0)
         bench_die("unknown mode %s", mode);
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+    /* O_CLOEXEC: an exec'd end must not hold the other end open */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         bench_die("socketpair: %s", strerror(errno));
     char tag[128];
     snprintf(tag, sizeof tag, "transport.%s.%s.%zu", mode, pair, size);
-    pid_t p0 = start_end(a, oneway ? "sender" : "client", sv[0], sv[1], tag, size, count, warmup);
-    pid_t p1 = start_end(b, oneway ? "receiver" : "server", sv[1], sv[0], tag, size, count, warmup);
+    spw_proc ends[2];
+    start_end(&ends[0], a, oneway ? "sender" : "client", sv[0], sv[1], tag, size, count, warmup);
+    start_end(&ends[1], b, oneway ? "receiver" : "server", sv[1], sv[0], tag, size, count, warmup);
     close(sv[0]);
     close(sv[1]);
     int ok = 1;
     for (int i = 0; i < 2; i++) {
-        int st;
-        pid_t w = waitpid(i ? p1 : p0, &st, 0);
-        if (w < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        spw_proc_wait(&ends[i], -1);
+        if (spw_proc_exit_code(&ends[i]) != 0) {
             fprintf(stderr, "bench_transport: %s end of %s failed\n", i ? b : a, tag);
             ok = 0;
             /* the other end may wait forever on a dead peer's socket: it

@@ -814,14 +814,9 @@ static void child_exec(struct proc *p, int fd, int outw, const char *errfile)
     snprintf(num, sizeof num, "%d", fd);
     proc_arg(p, "--fd");
     proc_arg(p, "%s", num);
-    int e = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (e >= 0)
-        dup2(e, 2);
-    dup2(outw, 1);
-    int fl = fcntl(fd, F_GETFD);
-    fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-    execvp(p->argv[0], p->argv);
-    _exit(127);
+    spw_proc_opts o = {.keep = &fd, .nkeep = 1, .out = {SPW_PROC_FD, NULL, outw},
+                       .err = {SPW_PROC_FILE, errfile, -1}};
+    spw_proc_exec(&o, p->argv);
 }
 
 /* mode 0: AF_UNIX listen/accept (A) and connect (B): each side's
@@ -912,9 +907,9 @@ static void creds_case(const struct scenario *sc, int spw_is_a)
         close(ctl[1]);
     close(oa[1]);
     close(ob[1]);
-    a.pid = pa;
+    spw_proc_adopt(&a.sp, pa, 0);
     a.out_fd = oa[0];
-    b.pid = pb;
+    spw_proc_adopt(&b.sp, pb, 0);
     b.out_fd = ob[0];
     /* B is A's child in mode 1; as subreaper the driver reaps it. */
     procs_finish(ps, 2, CASE_DEADLINE_MS);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,7 +55,7 @@ void proc_init(struct proc *p, const char *label)
 {
     memset(p, 0, sizeof *p);
     p->label = label;
-    p->pid = -1;
+    spw_proc_adopt(&p->sp, -1, 0);
     p->out_fd = -1;
     p->seq_size = -1;
     p->seq_bad_at = -1;
@@ -278,38 +277,30 @@ static int spawn(struct proc *p)
     int out[2];
     if (pipe(out) != 0)
         return -1;
+    /* the child gets its end as stdout only; nobody else inherits either */
+    fcntl(out[0], F_SETFD, FD_CLOEXEC);
+    fcntl(out[1], F_SETFD, FD_CLOEXEC);
     snprintf(p->errfile, sizeof p->errfile, "%s/proc-%d-%d.stderr", workdir, (int)getpid(),
              ++serial);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
+    spw_proc_opts o = {.keep = p->keep,
+                       .nkeep = p->nkeep,
+                       .stdin_devnull = 1,
+                       .default_signals = 1,
+                       .out = {SPW_PROC_FD, NULL, out[1]},
+                       .err = {SPW_PROC_FILE, p->errfile, -1}};
+    int rc = spw_proc_spawn(&p->sp, &o, p->argv);
+    close(out[1]);
+    if (rc != 0) {
         close(out[0]);
-        close(out[1]);
         return -1;
     }
-    if (pid == 0) {
-        int e = open(p->errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (e >= 0)
-            dup2(e, 2);
-        dup2(out[1], 1);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, 0);
-        for (int i = 0; i < p->nkeep; i++) {
-            int fl = fcntl(p->keep[i], F_GETFD);
-            if (fl >= 0)
-                fcntl(p->keep[i], F_SETFD, fl & ~FD_CLOEXEC);
-        }
-        signal(SIGPIPE, SIG_DFL);
-        execvp(p->argv[0], p->argv);
-        fprintf(stderr, "spw-interop: cannot run %s: %s\n", p->argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(out[1]);
-    fcntl(out[0], F_SETFD, FD_CLOEXEC);
     p->out_fd = out[0];
-    p->pid = pid;
     return 0;
+}
+
+static int running(const struct proc *p)
+{
+    return p->sp.pid > 0 && !p->sp.exited;
 }
 
 int procs_start(struct proc **ps, int n, const int *fds_to_close, int nclose)
@@ -334,15 +325,13 @@ int procs_pump(struct proc **ps, int n, int wait_ms)
         int idx[32], k = 0, alive = 0;
         for (int i = 0; i < n; i++) {
             struct proc *p = ps[i];
-            if (p->pid > 0 && !p->exited) {
-                if (waitpid(p->pid, &p->status, WNOHANG) == p->pid)
-                    p->exited = 1;
-            }
+            if (running(p))
+                spw_proc_poll(&p->sp);
             if (p->out_fd >= 0 && k < 32) {
                 pfd[k] = (struct pollfd){.fd = p->out_fd, .events = POLLIN};
                 idx[k++] = i;
             }
-            if ((p->pid > 0 && !p->exited) || p->out_fd >= 0)
+            if (running(p) || p->out_fd >= 0)
                 alive++;
         }
         if (alive == 0)
@@ -350,7 +339,7 @@ int procs_pump(struct proc **ps, int n, int wait_ms)
         long long left = end - now_ms();
         if (left < 0)
             left = 0;
-        /* Short slices: exits are noticed by waitpid, not by poll.  One
+        /* Short slices: exits are noticed by spw_proc_poll, not by poll.  One
          * pass is always made, so wait_ms 0 still reads what is there. */
         int r = poll(pfd, (nfds_t)k, left > 50 ? 50 : (int)left);
         if (r <= 0) {
@@ -373,8 +362,8 @@ int procs_pump(struct proc **ps, int n, int wait_ms)
 void procs_kill(struct proc **ps, int n, int sig)
 {
     for (int i = 0; i < n; i++)
-        if (ps[i]->pid > 0 && !ps[i]->exited) {
-            kill(ps[i]->pid, sig);
+        if (running(ps[i])) {
+            spw_proc_kill(&ps[i]->sp, sig);
             ps[i]->killed = 1;
         }
 }
@@ -401,13 +390,7 @@ int procs_run(struct proc **ps, int n, int deadline_ms, const int *fds_to_close,
 
 int proc_exit_code(const struct proc *p)
 {
-    if (!p->exited)
-        return -1;
-    if (WIFEXITED(p->status))
-        return WEXITSTATUS(p->status);
-    if (WIFSIGNALED(p->status))
-        return 128 + WTERMSIG(p->status);
-    return -1;
+    return spw_proc_exit_code(&p->sp);
 }
 
 int proc_has_error(const struct proc *p, const char *op, const char *name)

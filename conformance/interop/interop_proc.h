@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "spw_proc.h"
+
 #define PROC_MAX_ARGS 64
 #define PROC_MAX_KEEP 16
 #define PROC_MAX_ADDS 16
@@ -45,10 +47,8 @@ struct proc {
     long long payload_bad_at; /* first msg index that matched nothing, -1 */
 
     /* filled by the run */
-    pid_t pid;
+    spw_proc sp;    /* the process (sp.exited, sp.status: spw_proc.h) */
     int out_fd;
-    int exited;
-    int status;     /* wait status */
     int killed;     /* killed by the run's deadline or on request */
     char version[40];
     char impl[16];
@@ -94,7 +94,7 @@ int procs_pump(struct proc **ps, int n, int wait_ms);
 void procs_kill(struct proc **ps, int n, int sig);
 int procs_finish(struct proc **ps, int n, int deadline_ms);
 
-/* Exit code, or 128+signal, or -1 when still running. */
+/* Exit code, or 128+signal, or -1 when still running (spw_proc_exit_code). */
 int proc_exit_code(const struct proc *p);
 /* 1 if one error event had this op (NULL: any) and name (NULL: any). */
 int proc_has_error(const struct proc *p, const char *op, const char *name);

@@ -9,16 +9,15 @@
  * 124 on timeout, 2 on usage error.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "spw_proc.h"
 
 static void usage(FILE *f)
 {
@@ -56,48 +55,53 @@ static char *subst(const char *s, int fd)
     return r;
 }
 
-static pid_t spawn(char **argv, int argc, int keep, int other)
+/* Start argv[0..argc) with fd kept open (the pair's other end is O_CLOEXEC,
+ * so the child never holds it). Returns 0, or -1 when it could not start. */
+static int start(spw_proc *p, char **argv, int argc, int fd)
 {
-    pid_t pid = fork();
-    int i;
+    char **args = calloc((size_t)argc + 1, sizeof(char *));
+    spw_proc_opts o = {.keep = &fd, .nkeep = 1};
+    int i, rc = -1;
 
-    if (pid != 0)
-        return pid;
-    close(other);
-    {
-        char **args = calloc((size_t)argc + 1, sizeof(char *));
-        if (args == NULL)
-            _exit(127);
-        for (i = 0; i < argc; i++) {
-            args[i] = subst(argv[i], keep);
-            if (args[i] == NULL)
-                _exit(127);
-        }
-        execvp(args[0], args);
-        fprintf(stderr, "sockpair_run: cannot run '%s': %s\n", args[0], strerror(errno));
-        _exit(127);
-    }
+    if (args == NULL)
+        return -1;
+    for (i = 0; i < argc; i++)
+        if ((args[i] = subst(argv[i], fd)) == NULL)
+            goto out;
+    rc = spw_proc_spawn(p, &o, args);
+    if (rc != 0)
+        perror("sockpair_run: fork");
+out:
+    for (i = 0; i < argc; i++)
+        free(args[i]);
+    free(args);
+    return rc;
 }
 
-static int exit_ok(int status, const char *name)
+static long now_ms(void)
 {
-    if (WIFEXITED(status)) {
-        if (WEXITSTATUS(status) == 0)
-            return 1;
-        fprintf(stderr, "sockpair_run: %s exited with status %d\n", name, WEXITSTATUS(status));
-        return 0;
-    }
-    if (WIFSIGNALED(status))
-        fprintf(stderr, "sockpair_run: %s killed by signal %d\n", name, WTERMSIG(status));
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int exit_ok(const spw_proc *p, const char *name)
+{
+    char how[96];
+
+    if (spw_proc_exit_code(p) == 0)
+        return 1;
+    spw_proc_describe(p, how, sizeof(how));
+    fprintf(stderr, "sockpair_run: %s: %s\n", name, how);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    long timeout_ms = 30000;
-    int i = 1, a0, an, b0, bn, sv[2], status_a = 0, status_b = 0, done_a = 0, done_b = 0;
-    pid_t pa, pb;
-    struct timespec start, now, tick = {0, 5 * 1000000L};
+    long timeout_ms = 30000, deadline;
+    int i = 1, a0, an, b0, bn, sv[2];
+    spw_proc pa, pb;
 
     while (i < argc && strcmp(argv[i], "--") != 0) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -136,53 +140,32 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
         perror("sockpair_run: socketpair");
         return 1;
     }
-    fflush(stdout);
-    pa = spawn(argv + a0, an, sv[0], sv[1]);
-    if (pa < 0) {
-        perror("sockpair_run: fork");
+    if (start(&pa, argv + a0, an, sv[0]) != 0)
         return 1;
-    }
-    pb = spawn(argv + b0, bn, sv[1], sv[0]);
-    if (pb < 0) {
-        perror("sockpair_run: fork");
-        kill(pa, SIGKILL);
-        waitpid(pa, NULL, 0);
+    if (start(&pb, argv + b0, bn, sv[1]) != 0) {
+        spw_proc_kill(&pa, SIGKILL);
+        spw_proc_wait(&pa, -1);
         return 1;
     }
     close(sv[0]);
     close(sv[1]);
 
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    while (!done_a || !done_b) {
-        long elapsed;
-        if (!done_a && waitpid(pa, &status_a, WNOHANG) == pa)
-            done_a = 1;
-        if (!done_b && waitpid(pb, &status_b, WNOHANG) == pb)
-            done_b = 1;
-        if (done_a && done_b)
-            break;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        elapsed = (now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L;
-        if (elapsed > timeout_ms) {
-            fprintf(stderr, "sockpair_run: timeout after %ld ms, killing\n", timeout_ms);
-            if (!done_a) {
-                kill(pa, SIGKILL);
-                waitpid(pa, NULL, 0);
-            }
-            if (!done_b) {
-                kill(pb, SIGKILL);
-                waitpid(pb, NULL, 0);
-            }
-            return 124;
-        }
-        nanosleep(&tick, NULL);
+    deadline = now_ms() + timeout_ms;
+    if (!spw_proc_wait(&pa, (int)(deadline - now_ms())) ||
+        !spw_proc_wait(&pb, deadline > now_ms() ? (int)(deadline - now_ms()) : 0)) {
+        fprintf(stderr, "sockpair_run: timeout after %ld ms, killing\n", timeout_ms);
+        spw_proc_kill(&pa, SIGKILL);
+        spw_proc_kill(&pb, SIGKILL);
+        spw_proc_wait(&pa, -1);
+        spw_proc_wait(&pb, -1);
+        return 124;
     }
     {
-        int ok_a = exit_ok(status_a, "command A"), ok_b = exit_ok(status_b, "command B");
+        int ok_a = exit_ok(&pa, "command A"), ok_b = exit_ok(&pb, "command B");
         return (ok_a && ok_b) ? 0 : 1;
     }
 }

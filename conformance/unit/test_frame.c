@@ -170,22 +170,22 @@ static void decoder_vectors_every_allocation_failure(void **state)
     for (int i = 0; i < frames.n; i++) {
         const struct vector *v = &frames.v[i];
         for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
-            struct test_alloc clean;
+            spw_countalloc clean;
             struct outcome o;
-            test_alloc_init(&clean, 0, 0);
-            decode(v, v->in.len, chunks[c], &clean.a, &o);
-            outcome_free(&o, &clean.a);
-            assert_int_equal(clean.live_blocks, 0);
-            for (size_t k = 1; k <= clean.total_allocs; k++) {
-                struct test_alloc t;
-                test_alloc_init(&t, k, 0);
-                decode(v, v->in.len, chunks[c], &t.a, &o);
+            spw_countalloc_init(&clean, 0, 0);
+            decode(v, v->in.len, chunks[c], &clean.api, &o);
+            outcome_free(&o, &clean.api);
+            assert_int_equal(clean.nblocks, 0);
+            for (size_t k = 1; k <= clean.ops; k++) {
+                spw_countalloc t;
+                spw_countalloc_init(&t, k, 0);
+                decode(v, v->in.len, chunks[c], &t.api, &o);
                 if (strcmp(o.verdict, "ENOMEM") != 0)
                     fail_msg("%s: allocation %zu failed but verdict is %s", v->id, k, o.verdict);
-                outcome_free(&o, &t.a);
-                if (t.live_blocks != 0 || t.live_bytes != 0)
+                outcome_free(&o, &t.api);
+                if (t.nblocks != 0 || t.live != 0)
                     fail_msg("%s: allocation %zu failed and %zu blocks leaked", v->id, k,
-                             t.live_blocks);
+                             t.nblocks);
             }
         }
     }
@@ -226,27 +226,27 @@ static void stateless_parse_agrees_with_vectors(void **state)
 static void decoder_memory_follows_bytes_received(void **state)
 {
     (void)state;
-    struct test_alloc t;
-    test_alloc_init(&t, 0, 0);
+    spw_countalloc t;
+    spw_countalloc_init(&t, 0, 0);
     spw_decoder d;
-    spw_decoder_init(&d, 0, &t.a);
+    spw_decoder_init(&d, 0, &t.api);
     uint8_t hdr[8];
     spw_frame_encode_header(hdr, (uint64_t)1 << 30);
     size_t used;
     spw_msg m;
     assert_int_equal(spw_decoder_feed(&d, hdr, 8, &used, &m), SPW_FRAME_NEED_MORE);
-    assert_int_equal(t.peak_bytes, 0);
+    assert_int_equal(t.peak, 0);
     uint8_t chunk[1024] = {0};
     assert_int_equal(spw_decoder_feed(&d, chunk, 10, &used, &m), SPW_FRAME_NEED_MORE);
-    assert_true(t.peak_bytes <= SPW_DECODER_FIRST_CHUNK);
+    assert_true(t.peak <= SPW_DECODER_FIRST_CHUNK);
     size_t received = 10;
     for (int i = 0; i < 4096; i++) {
         assert_int_equal(spw_decoder_feed(&d, chunk, sizeof chunk, &used, &m), SPW_FRAME_NEED_MORE);
         received += used;
-        assert_true(t.live_bytes <= 2 * received + SPW_DECODER_FIRST_CHUNK);
+        assert_true(t.live <= 2 * received + SPW_DECODER_FIRST_CHUNK);
     }
     spw_decoder_fini(&d);
-    assert_int_equal(t.live_bytes, 0);
+    assert_int_equal(t.live, 0);
 }
 
 /* Limit -1 / exact / +1 for limits that are not in the vectors: the check
@@ -319,10 +319,10 @@ static void encoder_round_trips_and_refuses_small_buffers(void **state)
 static void decoder_body_space_matches_feed(void **state)
 {
     (void)state;
-    struct test_alloc t;
-    test_alloc_init(&t, 0, 0);
+    spw_countalloc t;
+    spw_countalloc_init(&t, 0, 0);
     spw_decoder d;
-    spw_decoder_init(&d, 0, &t.a);
+    spw_decoder_init(&d, 0, &t.api);
     uint8_t *ptr;
     size_t room, used;
     spw_msg m;
@@ -343,7 +343,7 @@ static void decoder_body_space_matches_feed(void **state)
         assert_int_equal(spw_decoder_body_remaining(&d), len - have);
         assert_int_equal(spw_decoder_body_space(&d, &ptr, &room), SPW_OK);
         assert_true(room > 0);
-        assert_true(t.live_bytes <= 2 * have + SPW_DECODER_FIRST_CHUNK);
+        assert_true(t.live <= 2 * have + SPW_DECODER_FIRST_CHUNK);
         size_t n = room < 100000 ? room : 100000;
         if (n > len - have)
             n = len - have;
@@ -357,7 +357,7 @@ static void decoder_body_space_matches_feed(void **state)
     assert_int_equal(m.data[0], 0x07);
     for (size_t i = 1; i < len; i += 4093)
         assert_int_equal(m.data[i], (uint8_t)(i * 7));
-    spw_msg_free(&m, &t.a);
+    spw_msg_free(&m, &t.api);
     assert_true(spw_decoder_idle(&d));
     assert_int_equal(spw_decoder_body_remaining(&d), 0);
     spw_frame_encode_header(hdr, 10);
@@ -367,7 +367,7 @@ static void decoder_body_space_matches_feed(void **state)
     assert_int_equal(spw_decoder_body_commit(&d, 11, &m), SPW_EINVAL);
     assert_int_equal(spw_decoder_feed(&d, hdr, 1, &used, &m), SPW_EINVAL);
     spw_decoder_fini(&d);
-    assert_int_equal(t.live_bytes, 0);
+    assert_int_equal(t.live, 0);
 }
 
 int main(void)

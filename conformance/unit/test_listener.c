@@ -313,10 +313,10 @@ static void listener_allocation_failures_leak_nothing(void **state)
 {
     (void)state;
     for (size_t k = 1; k < 12; k++) {
-        struct test_alloc t;
-        test_alloc_init(&t, k, 1);
+        spw_countalloc t;
+        spw_countalloc_init(&t, k, 1);
         spw_listener *l = 0;
-        int rc = spw_listener_create(&l, SPW_PROTO_PAIR0, SPW_URL, &t.a);
+        int rc = spw_listener_create(&l, SPW_PROTO_PAIR0, SPW_URL, &t.api);
         if (rc == SPW_OK) {
             int sv[2];
             assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -337,7 +337,7 @@ static void listener_allocation_failures_leak_nothing(void **state)
         } else {
             assert_int_equal(rc, SPW_ENOMEM);
         }
-        assert_int_equal(t.live_blocks, 0);
+        assert_int_equal(t.nblocks, 0);
     }
 }
 
@@ -430,15 +430,15 @@ static void accept_allocates_nothing(void **state)
 {
     (void)state;
     enum { N = 3 };
-    struct test_alloc t;
-    test_alloc_init(&t, 0, 0);
+    spw_countalloc t;
+    spw_countalloc_init(&t, 0, 0);
     spw_listener *l;
-    assert_int_equal(spw_listener_create(&l, SPW_PROTO_PAIR0, SPW_URL, &t.a), SPW_OK);
+    assert_int_equal(spw_listener_create(&l, SPW_PROTO_PAIR0, SPW_URL, &t.api), SPW_OK);
     int peers[N];
     for (int i = 0; i < N; i++)
         peers[i] = test_raw_peer(l);
-    t.fail_at = t.total_allocs + 1;
-    t.fail_sticky = 1;
+    t.fail_at = t.ops + 1;
+    t.sticky = 1;
     for (int i = 0; i < N; i++)
         test_send_header(peers[i], SPW_PROTO_PAIR0);
     for (int i = 0; i < N; i++) {
@@ -448,11 +448,11 @@ static void accept_allocates_nothing(void **state)
     }
     spw_pipe *p;
     assert_int_equal(spw_listener_accept(l, &p, 0), SPW_EIDLE);
-    assert_int_equal(t.failures, 0);
+    assert_int_equal(t.refused, 0);
     for (int i = 0; i < N; i++)
         close(peers[i]);
     spw_listener_close(l);
-    assert_int_equal(t.live_blocks, 0);
+    assert_int_equal(t.nblocks, 0);
 }
 
 /* Point 5: a socketpair whose peer is gone is refused with SPW_ECLOSED at
@@ -511,12 +511,12 @@ static void fd_refused_for_lack_of_memory_keeps_its_flags(void **state)
     (void)state;
     size_t enomem = 0;
     for (size_t k = 1; k < 8; k++) {
-        struct test_alloc t;
-        test_alloc_init(&t, 0, 0);
+        spw_countalloc t;
+        spw_countalloc_init(&t, 0, 0);
         spw_listener *l;
-        assert_int_equal(spw_listener_create(&l, SPW_PROTO_PAIR0, SPW_URL, &t.a), SPW_OK);
-        t.fail_at = t.total_allocs + k;
-        t.fail_sticky = 1;
+        assert_int_equal(spw_listener_create(&l, SPW_PROTO_PAIR0, SPW_URL, &t.api), SPW_OK);
+        t.fail_at = t.ops + k;
+        t.sticky = 1;
         int sv[2];
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
         struct fd_flags before = flags_of(sv[0]);
@@ -532,7 +532,7 @@ static void fd_refused_for_lack_of_memory_keeps_its_flags(void **state)
         }
         close(sv[1]);
         spw_listener_close(l);
-        assert_int_equal(t.live_blocks, 0);
+        assert_int_equal(t.nblocks, 0);
     }
     assert_true(enomem > 0);
 }
@@ -630,15 +630,15 @@ static void pending_fds_reserve_no_read_buffer(void **state)
 {
     (void)state;
     enum { N = 8 };
-    struct test_alloc t;
-    test_alloc_init(&t, 0, 0);
+    spw_countalloc t;
+    spw_countalloc_init(&t, 0, 0);
     spw_listener *l;
-    assert_int_equal(spw_listener_create(&l, SPW_PROTO_PAIR0, SPW_URL, &t.a), SPW_OK);
-    size_t base = t.live_bytes;
+    assert_int_equal(spw_listener_create(&l, SPW_PROTO_PAIR0, SPW_URL, &t.api), SPW_OK);
+    size_t base = t.live;
     int peers[N];
     for (int i = 0; i < N; i++)
         peers[i] = test_raw_peer(l);
-    size_t per_fd = (t.live_bytes - base) / N;
+    size_t per_fd = (t.live - base) / N;
     assert_true(per_fd < 4096);
     /* The buffer arrives with the first message and works as before. */
     uint8_t seg[8 + 9];
@@ -652,13 +652,13 @@ static void pending_fds_reserve_no_read_buffer(void **state)
     assert_int_equal(spw_pipe_recv(p, &m, 5000), SPW_OK);
     assert_int_equal(m.len, 1);
     assert_int_equal(m.data[0], 'z');
-    assert_true(t.peak_bytes - base >= 64 * 1024);
+    assert_true(t.peak - base >= 64 * 1024);
     spw_pipe_msg_free(p, &m);
     spw_pipe_close(p);
     for (int i = 0; i < N; i++)
         close(peers[i]);
     spw_listener_close(l);
-    assert_int_equal(t.live_blocks, 0);
+    assert_int_equal(t.nblocks, 0);
 }
 
 /* Point 9: the read buffer that the first receive allocates can be refused
@@ -666,25 +666,25 @@ static void pending_fds_reserve_no_read_buffer(void **state)
 static void first_recv_without_memory_for_its_buffer_is_enomem(void **state)
 {
     (void)state;
-    struct test_alloc t;
-    test_alloc_init(&t, 0, 0);
+    spw_countalloc t;
+    spw_countalloc_init(&t, 0, 0);
     spw_listener *l;
-    assert_int_equal(spw_listener_create(&l, SPW_PROTO_PAIR0, SPW_URL, &t.a), SPW_OK);
+    assert_int_equal(spw_listener_create(&l, SPW_PROTO_PAIR0, SPW_URL, &t.api), SPW_OK);
     int peer = test_raw_peer(l);
     test_send_header(peer, SPW_PROTO_PAIR0);
     spw_pipe *p;
     assert_int_equal(spw_listener_accept(l, &p, 5000), SPW_OK);
-    t.fail_at = t.total_allocs + 1;
-    t.fail_sticky = 1;
+    t.fail_at = t.ops + 1;
+    t.sticky = 1;
     spw_msg m;
     assert_int_equal(spw_pipe_recv(p, &m, 0), SPW_ENOMEM);
     assert_null(m.data);
     assert_int_equal(spw_pipe_recv(p, &m, 0), SPW_ENOMEM);
-    assert_int_equal(t.failures, 1);
+    assert_int_equal(t.refused, 1);
     spw_pipe_close(p);
     close(peer);
     spw_listener_close(l);
-    assert_int_equal(t.live_blocks, 0);
+    assert_int_equal(t.nblocks, 0);
 }
 
 int main(void)

@@ -8,45 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void *t_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-    struct test_alloc *t = ctx;
-    t->total_allocs++;
-    if (t->fail_at && (t->total_allocs == t->fail_at || (t->fail_sticky && t->total_allocs > t->fail_at))) {
-        t->failures++;
-        return 0;
-    }
-    void *p = realloc(ptr, new_size);
-    if (!p)
-        return 0;
-    if (!ptr)
-        t->live_blocks++;
-    t->live_bytes = t->live_bytes - old_size + new_size;
-    if (t->live_bytes > t->peak_bytes)
-        t->peak_bytes = t->live_bytes;
-    return p;
-}
-
-static void t_free(void *ctx, void *ptr, size_t size)
-{
-    struct test_alloc *t = ctx;
-    if (!ptr)
-        return;
-    t->live_blocks--;
-    t->live_bytes -= size;
-    free(ptr);
-}
-
-void test_alloc_init(struct test_alloc *t, size_t fail_at, int sticky)
-{
-    memset(t, 0, sizeof *t);
-    t->a.realloc = t_realloc;
-    t->a.free = t_free;
-    t->a.ctx = t;
-    t->fail_at = fail_at;
-    t->fail_sticky = sticky;
-}
-
 int test_count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");

@@ -1,24 +1,12 @@
-/* Shared test helpers: an accounting allocator that can fail on demand, and
- * socket plumbing. */
+/* Shared test helpers: socket plumbing and fd accounting. The accounting
+ * allocator that fails on demand is spw_countalloc (conformance/common). */
 #ifndef SPW_TESTUTIL_H
 #define SPW_TESTUTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "spwire/alloc.h"
-
-/* Counts live bytes and blocks; refuses the fail_at-th allocation (1-based,
- * 0 = never) and every later one when fail_sticky. */
-struct test_alloc {
-    spw_allocator a;
-    size_t live_bytes, live_blocks, peak_bytes, total_allocs;
-    size_t fail_at;
-    int fail_sticky;
-    size_t failures;
-};
-
-void test_alloc_init(struct test_alloc *t, size_t fail_at, int sticky);
+#include "spw_countalloc.h"
 
 /* Open fds in this process: for checking nothing leaks. */
 int test_count_fds(void);
