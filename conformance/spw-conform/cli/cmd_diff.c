@@ -13,7 +13,6 @@
 #include "cli.h"
 #include "inputs.h"
 #include "outcome.h"
-#include "proc.h"
 #include "runner.h"
 #include "spwire/handshake.h"
 #include "spwire/proto.h"

@@ -13,7 +13,7 @@
 #include "cli.h"
 #include "inputs.h"
 #include "outcome.h"
-#include "proc.h"
+#include "spw_proc.h"
 #include "runner.h"
 #include "spwire/handshake.h"
 #include "spwire/proto.h"
@@ -108,7 +108,7 @@ int cf_cmd_replay(int argc, char **argv)
     if (verbose && t.log_dir) {
         char path[1024];
         snprintf(path, sizeof path, "%s/raw.log", t.log_dir);
-        char *tail = cf_file_tail(path, 8000);
+        char *tail = spw_file_tail(path, 8000);
         printf("IUT output%s:\n%s%s", tail && *tail ? " (tail)" : "", tail ? tail : "(none)\n",
                tail && *tail && tail[strlen(tail) - 1] != '\n' ? "\n" : "");
         free(tail);

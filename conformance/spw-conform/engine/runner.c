@@ -17,8 +17,8 @@
 #include "conn.h"
 #include "judge.h"
 #include "pcap.h"
-#include "proc.h"
 #include "session.h"
+#include "spw_proc.h"
 #include "spwire/handshake.h"
 #include "spwire/proto.h"
 #include "spwire/sp_header.h"
@@ -57,7 +57,7 @@ void cf_result_not_run(cf_result *r, const cf_case *c, int verdict, const char *
 typedef struct iut {
     int nfds;
     int fds[CF_MAX_CONNS];
-    cf_proc proc;
+    spw_proc proc;
     int have_proc;
     char logpath[512];
     char err[256];
@@ -70,6 +70,25 @@ static void close_all(int *fds, int n)
             close(fds[i]);
             fds[i] = -1;
         }
+}
+
+/* The IUT: "sh -c CMD" leading its own process group (stopping it stops
+ * whatever it started), holding the fds it is handed (blocking, as a
+ * program expects), stdin from /dev/null, SIGPIPE and SIGTERM at their
+ * defaults whatever this tool ignores, stdout and stderr into one log. */
+static int spawn_iut(const char *cmd, const int *keep, int nkeep, const char *logpath,
+                     spw_proc *p)
+{
+    spw_proc_opts o = {
+        .keep = keep,
+        .nkeep = nkeep,
+        .new_group = 1,
+        .stdin_devnull = 1,
+        .default_signals = 1,
+        .out = {logpath ? SPW_PROC_FILE : SPW_PROC_DEVNULL, logpath, -1},
+        .err = {SPW_PROC_AS_STDOUT, NULL, -1},
+    };
+    return spw_proc_spawn_sh(p, &o, cmd);
 }
 
 static int open_exec_fd(const cf_target *t, int nconns, iut *ss, const char *lp)
@@ -88,7 +107,7 @@ static int open_exec_fd(const cf_target *t, int nconns, iut *ss, const char *lp)
     }
     ss->nfds = nconns;
     char *cmd = cf_target_command(t, theirs, nconns);
-    int rc = cf_spawn(cmd, theirs, nconns, lp, &ss->proc);
+    int rc = spawn_iut(cmd, theirs, nconns, lp, &ss->proc);
     free(cmd);
     close_all(theirs, nconns);
     if (rc) {
@@ -123,7 +142,7 @@ static int open_target(const cf_target *t, const char *tag, int nconns, iut *ss,
     if (t->kind == CF_T_CONNECT) {
         if (t->exec && !t->shared) {
             char *cmd = cf_target_command(t, NULL, 0);
-            int rc = cf_spawn(cmd, NULL, 0, lp, &ss->proc);
+            int rc = spawn_iut(cmd, NULL, 0, lp, &ss->proc);
             free(cmd);
             if (rc) {
                 snprintf(ss->err, sizeof ss->err, "fork: %s", strerror(errno));
@@ -136,9 +155,9 @@ static int open_target(const cf_target *t, const char *tag, int nconns, iut *ss,
             ss->fds[0] = d->connect(&t->addr, 200);
             if (ss->fds[0] >= 0)
                 break;
-            if (ss->have_proc && cf_proc_poll(&ss->proc)) {
+            if (ss->have_proc && spw_proc_poll(&ss->proc)) {
                 char st[128];
-                cf_proc_describe(&ss->proc, st, sizeof st);
+                spw_proc_describe(&ss->proc, st, sizeof st);
                 snprintf(ss->err, sizeof ss->err, "the IUT ended (%.60s) before listening on %.150s", st,
                          url);
                 return -1;
@@ -160,7 +179,7 @@ static int open_target(const cf_target *t, const char *tag, int nconns, iut *ss,
         return -1;
     }
     char *cmd = cf_target_command(t, NULL, 0);
-    int rc = cf_spawn(cmd, NULL, 0, lp, &ss->proc);
+    int rc = spawn_iut(cmd, NULL, 0, lp, &ss->proc);
     free(cmd);
     if (rc) {
         close(lfd);
@@ -172,7 +191,7 @@ static int open_target(const cf_target *t, const char *tag, int nconns, iut *ss,
     ss->have_proc = 1;
     long end = cf_now_ms() + t->start_timeout_ms;
     while ((ss->fds[0] = cf_accept(lfd, 50)) < 0) {
-        if (cf_proc_poll(&ss->proc) || cf_now_ms() > end) {
+        if (spw_proc_poll(&ss->proc) || cf_now_ms() > end) {
             snprintf(ss->err, sizeof ss->err, "the IUT did not dial %.200s within %d ms", url,
                      t->start_timeout_ms);
             close(lfd);
@@ -241,15 +260,15 @@ static void finish_proc(const cf_target *t, iut *ss, ending *e, cf_wire *w)
         return;
     }
     long grace_end = cf_now_ms() + t->grace_ms;
-    int ended = cf_proc_poll(&ss->proc);
+    int ended = spw_proc_poll(&ss->proc);
     while (!ended && cf_now_ms() < grace_end) {
         cf_sleep_ms(2);
-        ended = cf_proc_poll(&ss->proc);
+        ended = spw_proc_poll(&ss->proc);
     }
-    int killed = ended ? 0 : cf_proc_stop(&ss->proc, t->kill_timeout_ms);
+    int killed = ended ? 0 : spw_proc_stop(&ss->proc, t->kill_timeout_ms);
     char st[128];
-    cf_proc_describe(&ss->proc, st, sizeof st);
-    int sig = cf_proc_signal(&ss->proc);
+    spw_proc_describe(&ss->proc, st, sizeof st);
+    int sig = spw_proc_signal(&ss->proc);
     if (killed) {
         e->hung = 1;
         snprintf(e->detail, sizeof e->detail,
@@ -443,7 +462,7 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
     if (open_target(t, c->id, n, &ss, &proc_wire)) {
         cf_result_not_run(r, c, CF_ERROR, ss.err);
         if (ss.have_proc)
-            cf_proc_stop(&ss.proc, t->kill_timeout_ms);
+            spw_proc_stop(&ss.proc, t->kill_timeout_ms);
         cf_pcap_close(pcap, NULL, 0);
         r->ms = cf_now_ms() - t0;
         return 0;
@@ -538,7 +557,7 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
     }
     r->reason = (char *)why.p;
     if (ss.logpath[0])
-        r->iut_log = cf_file_tail(ss.logpath, 1500);
+        r->iut_log = spw_file_tail(ss.logpath, 1500);
     for (int k = 0; k < n; k++)
         cf_rx_free(&sides[k].s);
     r->ms = cf_now_ms() - t0;
@@ -565,7 +584,7 @@ static void probe_fail(char *err, size_t errlen, const iut *ss, const char *fmt,
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cf_buf_printf(&b, "%s", msg);
-    char *tail = ss->logpath[0] ? cf_file_tail(ss->logpath, 1200) : NULL;
+    char *tail = ss->logpath[0] ? spw_file_tail(ss->logpath, 1200) : NULL;
     if (tail && *tail)
         cf_buf_printf(&b, "\nthe IUT's output (tail):\n%s", tail);
     else if (ss->logpath[0])
@@ -581,7 +600,7 @@ int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
     iut ss;
     if (open_target(t, "preflight", 1, &ss, NULL)) {
         if (ss.have_proc)
-            cf_proc_stop(&ss.proc, t->kill_timeout_ms);
+            spw_proc_stop(&ss.proc, t->kill_timeout_ms);
         probe_fail(err, errlen, &ss, "%s", ss.err);
         return -1;
     }
@@ -595,13 +614,13 @@ int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
     cf_io_read_until(fd, t0 + t->start_timeout_ms, &s.rx, &closed, NULL, cf_rx_done_handshake, &s);
     if (s.rx.len < 8 || memcmp(s.rx.p, s.hs_want, 8) != 0) {
         /* let a dying IUT finish dying, so its status can be told */
-        for (long end = cf_now_ms() + 200; ss.have_proc && !cf_proc_poll(&ss.proc) &&
+        for (long end = cf_now_ms() + 200; ss.have_proc && !spw_proc_poll(&ss.proc) &&
                                            cf_now_ms() < end;)
             cf_sleep_ms(2);
         char st[160] = "";
         if (ss.have_proc && ss.proc.exited) {
             char d[128];
-            cf_proc_describe(&ss.proc, d, sizeof d);
+            spw_proc_describe(&ss.proc, d, sizeof d);
             int code = WIFEXITED(ss.proc.status) ? WEXITSTATUS(ss.proc.status) : 0;
             snprintf(st, sizeof st, "; the IUT process ended: %s%s", d,
                      code == 127   ? " (the shell could not find the command)"
@@ -647,7 +666,7 @@ int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
     }
     close(fd);
     if (ss.have_proc)
-        cf_proc_stop(&ss.proc, t->kill_timeout_ms);
+        spw_proc_stop(&ss.proc, t->kill_timeout_ms);
     cf_rx_free(&s);
     return rc;
 }
@@ -683,7 +702,7 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, 
         out->harness_error = 1;
         snprintf(out->errmsg, sizeof out->errmsg, "%s", ss.err);
         if (ss.have_proc)
-            cf_proc_stop(&ss.proc, t->kill_timeout_ms);
+            spw_proc_stop(&ss.proc, t->kill_timeout_ms);
         return -1;
     }
     int fd = ss.fds[0];
