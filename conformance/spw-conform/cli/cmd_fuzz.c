@@ -165,22 +165,23 @@ static int save_finding(const cf_target *t, const char *out, const char *self, c
     return bad ? -1 : 0;
 }
 
-int cf_cmd_fuzz(int argc, char **argv)
-{
+/* The fuzz run's options. */
+typedef struct fuzz_opts {
     cf_target t;
-    cf_target_defaults(&t);
-    t.timeout_ms = 200;
-    long long iterations = 200, max_findings = 10, seed = 1, seconds = 0;
-    const char *out = "spw-conform-findings", *cases = SPW_CONFORM_CASES_DIR;
-    cf_inputs seeds = {0}, dict = {0};
+    long long iterations, max_findings, seed, seconds;
+    const char *out, *cases, *self;
+    cf_inputs seeds, dict;
+} fuzz_opts;
+
+/* -1 error (printed), 0 go on, 1 --help done */
+static int parse_fuzz_args(fuzz_opts *o, int argc, char **argv)
+{
     char err[512];
-    const char *self = "spw-conform";
-    int code = 2;
     for (int i = 0; i < argc; i++) {
-        int rc = cf_target_option(&t, "", argc, argv, &i, err, sizeof err);
+        int rc = cf_target_option(&o->t, "", argc, argv, &i, err, sizeof err);
         if (rc < 0) {
             fprintf(stderr, "spw-conform fuzz: %s\n", err);
-            goto done;
+            return -1;
         }
         if (rc)
             continue;
@@ -209,56 +210,129 @@ int cf_cmd_fuzz(int argc, char **argv)
                    "with KIND-HASH.txt holding the command that replays it (add --pcap FILE\n"
                    "for a capture, -v for the IUT's output). Progress every 10 s.\n"
                    "Exit status: 0 no finding, 1 findings, 2 harness error.\n");
-            code = 0;
-            goto done;
+            return 1;
         }
         if (!v) {
             fprintf(stderr, "spw-conform fuzz: unknown option or missing value: %s\n", a);
-            goto done;
+            return -1;
         }
-        long long *num = strcmp(a, "--iterations") == 0     ? &iterations
-                         : strcmp(a, "--max-findings") == 0 ? &max_findings
-                         : strcmp(a, "--seed") == 0         ? &seed
-                         : strcmp(a, "--time") == 0         ? &seconds
+        long long *num = strcmp(a, "--iterations") == 0     ? &o->iterations
+                         : strcmp(a, "--max-findings") == 0 ? &o->max_findings
+                         : strcmp(a, "--seed") == 0         ? &o->seed
+                         : strcmp(a, "--time") == 0         ? &o->seconds
                                                             : NULL;
         if (num) {
-            long long lo = num == &seed ? 0 : 1, hi = num == &seed ? LLONG_MAX : 1000000000LL;
+            long long lo = num == &o->seed ? 0 : 1, hi = num == &o->seed ? LLONG_MAX : 1000000000LL;
             if (parse_count(v, lo, hi, num)) {
                 fprintf(stderr, "spw-conform fuzz: %s: bad number '%s'\n", a, v);
-                goto done;
+                return -1;
             }
         } else if (strcmp(a, "--out") == 0)
-            out = v;
+            o->out = v;
         else if (strcmp(a, "--cases") == 0)
-            cases = v;
+            o->cases = v;
         else if (strcmp(a, "--self") == 0)
-            self = v;
+            o->self = v;
         else if (strcmp(a, "--corpus") == 0) {
-            if (cf_inputs_add_corpus(&seeds, v))
-                goto done;
+            if (cf_inputs_add_corpus(&o->seeds, v))
+                return -1;
         } else if (strcmp(a, "--dict") == 0) {
-            if (cf_inputs_add_dict(&dict, v))
-                goto done;
+            if (cf_inputs_add_dict(&o->dict, v))
+                return -1;
         } else {
             fprintf(stderr, "spw-conform fuzz: unknown option '%s' (see --help)\n", a);
-            goto done;
+            return -1;
         }
         i++;
     }
-    if (cf_target_finish(&t, err, sizeof err)) {
+    return 0;
+}
+
+/* Mutate, send, judge until a limit; findings are saved. Returns the
+ * exit code. */
+static int fuzz_loop(fuzz_opts *o, const uint8_t hs[8])
+{
+    int findings = 0, errors = 0;
+    long t0 = cf_now_ms();
+    printf("spw-conform fuzz: %lld iterations, %d seeds, %d dictionary tokens, seed %lld\n",
+           o->iterations, o->seeds.n, o->dict.n, o->seed);
+    fflush(stdout);
+    long next_report = t0 + 10000;
+    long long it;
+    for (it = 0; it < o->iterations && findings < o->max_findings; it++) {
+        if (o->seconds && cf_now_ms() - t0 >= o->seconds * 1000)
+            break;
+        if (cf_now_ms() >= next_report) {
+            next_report += 10000;
+            printf("spw-conform fuzz: %lld/%lld inputs, %d finding%s, %.0f inputs/s\n", it,
+                   o->iterations, findings, findings == 1 ? "" : "s",
+                   (double)it * 1000.0 / (double)(cf_now_ms() - t0));
+            fflush(stdout);
+        }
+        cf_buf b = {0};
+        const cf_input *s = &o->seeds.v[rndn((size_t)o->seeds.n)];
+        cf_buf_add(&b, s->bytes.p, s->bytes.len);
+        mutate(&b, &o->dict, &o->seeds, o->t.recvmax);
+        if (rndn(2) && (b.len < 8 || memcmp(b.p, hs, 3) != 0))
+            insert_at(&b, 0, hs, 8);
+        static const int splits[] = {0, 0, 0, 1, 3, 8};
+        int split = splits[rndn(6)];
+        if (split == 1 && b.len > 512)
+            split = 0;
+        cf_raw_run rr;
+        cf_run_raw(&o->t, b.p, b.len, split, o->t.timeout_ms, &rr);
+        if (rr.harness_error) {
+            fprintf(stderr, "spw-conform fuzz: harness error: %s\n", rr.errmsg);
+            if (++errors >= 3) {
+                cf_buf_free(&b);
+                cf_buf_free(&rr.rx);
+                break;
+            }
+        } else if (cf_outcome_is_robustness(rr.outcome)) {
+            findings++;
+            if (save_finding(&o->t, o->out, o->self, &b, split, it, s->name, &rr)) {
+                errors = 3; /* a finding that cannot be kept ends the run */
+                cf_buf_free(&rr.rx);
+                cf_buf_free(&b);
+                break;
+            }
+        }
+        cf_buf_free(&rr.rx);
+        cf_buf_free(&b);
+    }
+    printf("spw-conform fuzz: %d finding%s from %lld inputs in %.1f s\n", findings,
+           findings == 1 ? "" : "s", it, (double)(cf_now_ms() - t0) / 1000.0);
+    return errors >= 3 ? 2 : findings ? 1 : 0;
+}
+
+int cf_cmd_fuzz(int argc, char **argv)
+{
+    fuzz_opts o = {.iterations = 200, .max_findings = 10, .seed = 1,
+                   .out = "spw-conform-findings", .cases = SPW_CONFORM_CASES_DIR,
+                   .self = "spw-conform"};
+    cf_target_defaults(&o.t);
+    o.t.timeout_ms = 200; /* a window per input, not per case */
+    char err[512];
+    int code = 2;
+    int pa = parse_fuzz_args(&o, argc, argv);
+    if (pa) {
+        code = pa > 0 ? 0 : 2;
+        goto done;
+    }
+    if (cf_target_finish(&o.t, err, sizeof err)) {
         fprintf(stderr, "spw-conform fuzz: %s\n", err);
         goto done;
     }
-    if (cf_inputs_add_cases(&seeds, cases, &t))
+    if (cf_inputs_add_cases(&o.seeds, o.cases, &o.t))
         goto done;
     uint8_t hs[8];
-    spw_handshake_encode(hs, (uint16_t)spw_proto_peer(t.proto));
-    cf_inputs_add(&seeds, "handshake", hs, 8);
-    rng_state ^= (unsigned long long)seed * 0x2545f4914f6cdd1dULL;
+    spw_handshake_encode(hs, (uint16_t)spw_proto_peer(o.t.proto));
+    cf_inputs_add(&o.seeds, "handshake", hs, 8);
+    rng_state ^= (unsigned long long)o.seed * 0x2545f4914f6cdd1dULL;
     if (!rng_state)
         rng_state = 1;
     signal(SIGPIPE, SIG_IGN);
-    if (cf_check_out_dir("--out", out, err, sizeof err)) {
+    if (cf_check_out_dir("--out", o.out, err, sizeof err)) {
         fprintf(stderr, "spw-conform fuzz: %s\n", err);
         goto done;
     }
@@ -268,57 +342,11 @@ int cf_cmd_fuzz(int argc, char **argv)
                 strerror(errno));
         goto done;
     }
-    t.log_dir = logdir;
-    int findings = 0, errors = 0;
-    long t0 = cf_now_ms();
-    printf("spw-conform fuzz: %lld iterations, %d seeds, %d dictionary tokens, seed %lld\n",
-           iterations, seeds.n, dict.n, seed);
-    fflush(stdout);
-    long next_report = t0 + 10000;
-    long long it;
-    for (it = 0; it < iterations && findings < max_findings; it++) {
-        if (seconds && cf_now_ms() - t0 >= seconds * 1000)
-            break;
-        if (cf_now_ms() >= next_report) {
-            next_report += 10000;
-            printf("spw-conform fuzz: %lld/%lld inputs, %d finding%s, %.0f inputs/s\n", it,
-                   iterations, findings, findings == 1 ? "" : "s",
-                   (double)it * 1000.0 / (double)(cf_now_ms() - t0));
-            fflush(stdout);
-        }
-        cf_buf b = {0};
-        const cf_input *s = &seeds.v[rndn((size_t)seeds.n)];
-        cf_buf_add(&b, s->bytes.p, s->bytes.len);
-        mutate(&b, &dict, &seeds, t.recvmax);
-        if (rndn(2) && (b.len < 8 || memcmp(b.p, hs, 3) != 0))
-            insert_at(&b, 0, hs, 8);
-        static const int splits[] = {0, 0, 0, 1, 3, 8};
-        int split = splits[rndn(6)];
-        if (split == 1 && b.len > 512)
-            split = 0;
-        cf_raw_run rr;
-        cf_run_raw(&t, b.p, b.len, split, t.timeout_ms, &rr);
-        if (rr.harness_error) {
-            fprintf(stderr, "spw-conform fuzz: harness error: %s\n", rr.errmsg);
-            if (++errors >= 3) {
-                cf_buf_free(&b);
-                cf_buf_free(&rr.rx);
-                break;
-            }
-        } else if (cf_outcome_is_robustness(rr.outcome)) {
-            if (save_finding(&t, out, self, &b, split, it, s->name, &rr))
-                errors = 3; /* a finding that cannot be kept ends the run */
-            findings++;
-        }
-        cf_buf_free(&rr.rx);
-        cf_buf_free(&b);
-    }
-    printf("spw-conform fuzz: %d finding%s from %lld inputs in %.1f s\n", findings,
-           findings == 1 ? "" : "s", it, (double)(cf_now_ms() - t0) / 1000.0);
+    o.t.log_dir = logdir;
+    code = fuzz_loop(&o, hs);
     cf_remove_logdir(logdir);
-    code = errors >= 3 ? 2 : findings ? 1 : 0;
 done:
-    cf_inputs_free(&seeds);
-    cf_inputs_free(&dict);
+    cf_inputs_free(&o.seeds);
+    cf_inputs_free(&o.dict);
     return code;
 }

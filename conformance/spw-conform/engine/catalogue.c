@@ -25,8 +25,7 @@ typedef struct pstate {
     size_t errlen;
     cf_case *cur;
     int conn; /* the connection later steps act on ('on K') */
-    int seen_level, seen_rule, seen_outcome, seen_needs, seen_protos, seen_timeout, seen_fds;
-    int seen_unlimited, seen_transports;
+    unsigned seen; /* bit per case_keywords row met in the current case */
 } pstate;
 
 static int perr(pstate *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -134,11 +133,11 @@ static int finish_case(pstate *ps)
     int save = ps->line;
     ps->line = c->line;
     int rc = 0;
-    if (!ps->seen_level)
+    if (!c->has_level)
         rc = perr(ps, "case %s has no 'level'", c->id);
-    else if (!ps->seen_rule)
+    else if (!c->rule)
         rc = perr(ps, "case %s has no 'rule'", c->id);
-    else if (!ps->seen_outcome && c->nconns == 1 && c->conn_noutcomes[0] == 0)
+    else if (!c->noutcomes && c->nconns == 1 && c->conn_noutcomes[0] == 0)
         rc = perr(ps, "case %s has no 'outcome'", c->id);
     else if (c->nsteps == 0)
         rc = perr(ps, "case %s has no script steps", c->id);
@@ -171,6 +170,163 @@ static int parse_outcomes(pstate *ps, const char *kw, char **tok, int n, int *se
 }
 
 
+/* ---- case-level keywords: one handler each, one table ---- */
+
+static int kw_case(pstate *ps, char **tok, int n)
+{
+    if (finish_case(ps))
+        return -1;
+    if (n != 2 || !valid_id(tok[1]))
+        return perr(ps, "'case' needs one id of [a-z0-9._-], starting with a letter");
+    for (int i = 0; i < ps->cat->ncases; i++)
+        if (strcmp(ps->cat->cases[i].id, tok[1]) == 0)
+            return perr(ps, "duplicate case id '%s' (first at %s:%d)", tok[1],
+                        ps->cat->cases[i].file, ps->cat->cases[i].line);
+    cf_case *cs = realloc(ps->cat->cases, sizeof *cs * (size_t)(ps->cat->ncases + 1));
+    if (!cs)
+        abort();
+    ps->cat->cases = cs;
+    cf_case *c = &cs[ps->cat->ncases++];
+    memset(c, 0, sizeof *c);
+    c->id = strdup(tok[1]);
+    c->file = strdup(ps->file);
+    c->line = ps->line;
+    c->nconns = 1;
+    ps->cur = c;
+    ps->conn = 0;
+    ps->seen = 0;
+    return 0;
+}
+
+static int kw_level(pstate *ps, char **tok, int n)
+{
+    if (n != 2)
+        return perr(ps, "'level' needs MUST, SHOULD or INFO");
+    int lv = cf_level_by_name(tok[1]);
+    if (lv < 0)
+        return perr(ps, "unknown level '%s' (MUST, SHOULD, INFO)", tok[1]);
+    ps->cur->level = lv;
+    ps->cur->has_level = 1;
+    return 0;
+}
+
+static int kw_needs(pstate *ps, char **tok, int n)
+{
+    cf_case *c = ps->cur;
+    if (n < 2)
+        return perr(ps, "'needs' needs echo and/or fd");
+    for (int i = 1; i < n; i++) {
+        if (strcmp(tok[i], "echo") == 0)
+            c->needs_echo = 1;
+        else if (strcmp(tok[i], "fd") == 0)
+            c->needs_fd = 1;
+        else if (strcmp(tok[i], "requester") == 0)
+            c->needs_requester = 1;
+        else
+            return perr(ps, "unknown need '%s' (echo, fd, requester)", tok[i]);
+    }
+    return 0;
+}
+
+static int kw_transports(pstate *ps, char **tok, int n)
+{
+    if (n < 2)
+        return perr(ps, "'transports' needs transport names (socket, tcp, ipc)");
+    for (int i = 1; i < n; i++) {
+        int tr = cf_transport_by_name(tok[i]);
+        if (tr < 0)
+            return perr(ps, "unknown transport '%s' (socket, tcp, ipc)", tok[i]);
+        ps->cur->transports |= 1u << tr;
+    }
+    return 0;
+}
+
+static int kw_protos(pstate *ps, char **tok, int n)
+{
+    cf_case *c = ps->cur;
+    if (n < 2 || n - 1 > CF_MAX_PROTOS)
+        return perr(ps, "'protos' needs 1..%d protocol names", CF_MAX_PROTOS);
+    for (int i = 1; i < n; i++) {
+        int id = spw_proto_by_name(tok[i]);
+        if (id < 0)
+            return perr(ps, "unknown protocol '%s'", tok[i]);
+        c->protos[c->nprotos++] = (uint16_t)id;
+    }
+    return 0;
+}
+
+static int kw_timeout(pstate *ps, char **tok, int n)
+{
+    long v;
+    if (n != 2 || parse_int(tok[1], 1, 600000, &v))
+        return perr(ps, "'timeout' needs milliseconds 1..600000");
+    ps->cur->timeout_ms = (int)v;
+    return 0;
+}
+
+static int kw_fds(pstate *ps, char **tok, int n)
+{
+    long v;
+    if (ps->cur->nsteps > 0)
+        return perr(ps, "'fds' must come before the script");
+    if (n != 2 || parse_int(tok[1], 2, CF_MAX_CONNS, &v))
+        return perr(ps, "'fds N' needs 2..%d", CF_MAX_CONNS);
+    ps->cur->nconns = (int)v;
+    ps->cur->needs_fd = 1;
+    return 0;
+}
+
+/* "outcome O..." once; "outcome fdK O..." once per connection K */
+static int kw_outcome(pstate *ps, char **tok, int n)
+{
+    cf_case *c = ps->cur;
+    long v;
+    if (n >= 2 && strncmp(tok[1], "fd", 2) == 0 && isdigit((unsigned char)tok[1][2])) {
+        if (parse_int(tok[1] + 2, 1, c->nconns, &v))
+            return perr(ps, "'outcome fdK' needs K in 1..%d (the case's 'fds')", c->nconns);
+        int conn = (int)v - 1;
+        if (c->conn_noutcomes[conn])
+            return perr(ps, "second 'outcome fd%d'", conn + 1);
+        return parse_outcomes(ps, tok[0], tok + 2, n - 2, c->conn_outcomes[conn],
+                              &c->conn_noutcomes[conn]);
+    }
+    if (c->noutcomes)
+        return perr(ps, "second 'outcome' (list every acceptable outcome on one line)");
+    return parse_outcomes(ps, tok[0], tok + 1, n - 1, c->outcomes, &c->noutcomes);
+}
+
+static int kw_unlimited(pstate *ps, char **tok, int n)
+{
+    return parse_outcomes(ps, tok[0], tok + 1, n - 1, ps->cur->unlimited, &ps->cur->nunlimited);
+}
+
+/* once: at most one such line per case (kw_outcome checks its own forms) */
+static const struct case_keyword {
+    const char *name;
+    int once;
+    int (*parse)(pstate *ps, char **tok, int n);
+} case_keywords[] = {
+    {"level", 1, kw_level},         {"needs", 1, kw_needs},     {"transports", 1, kw_transports},
+    {"protos", 1, kw_protos},       {"timeout", 1, kw_timeout}, {"fds", 1, kw_fds},
+    {"outcome", 0, kw_outcome},     {"unlimited", 1, kw_unlimited},
+};
+
+/* 'rule' keeps the rest of the line verbatim */
+static int kw_rule(pstate *ps, char *s)
+{
+    if (!ps->cur)
+        return perr(ps, "'rule' outside a case");
+    if (ps->cur->rule)
+        return perr(ps, "second 'rule' in case %s", ps->cur->id);
+    char *r = s + 4;
+    while (isspace((unsigned char)*r))
+        r++;
+    if (!*r)
+        return perr(ps, "empty 'rule'");
+    ps->cur->rule = strdup(r);
+    return 0;
+}
+
 static int parse_line(pstate *ps, char *line)
 {
     char *s = line;
@@ -181,22 +337,8 @@ static int parse_line(pstate *ps, char *line)
         s[--l] = 0;
     if (!*s || *s == '#')
         return 0;
-
-    /* rule keeps the rest of the line verbatim */
-    if (strncmp(s, "rule", 4) == 0 && (s[4] == ' ' || s[4] == '\t' || s[4] == 0)) {
-        if (!ps->cur)
-            return perr(ps, "'rule' outside a case");
-        if (ps->seen_rule)
-            return perr(ps, "second 'rule' in case %s", ps->cur->id);
-        char *r = s + 4;
-        while (isspace((unsigned char)*r))
-            r++;
-        if (!*r)
-            return perr(ps, "empty 'rule'");
-        ps->cur->rule = strdup(r);
-        ps->seen_rule = 1;
-        return 0;
-    }
+    if (strncmp(s, "rule", 4) == 0 && (s[4] == ' ' || s[4] == '\t' || s[4] == 0))
+        return kw_rule(ps, s);
 
     char *tok[64];
     int n = tokenize(s, tok, 64);
@@ -204,135 +346,18 @@ static int parse_line(pstate *ps, char *line)
         return perr(ps, "unterminated string");
     if (n < 0)
         return perr(ps, "too many words");
-    const char *kw = tok[0];
-
-    if (strcmp(kw, "case") == 0) {
-        if (finish_case(ps))
-            return -1;
-        if (n != 2 || !valid_id(tok[1]))
-            return perr(ps, "'case' needs one id of [a-z0-9._-], starting with a letter");
-        for (int i = 0; i < ps->cat->ncases; i++)
-            if (strcmp(ps->cat->cases[i].id, tok[1]) == 0)
-                return perr(ps, "duplicate case id '%s' (first at %s:%d)", tok[1],
-                            ps->cat->cases[i].file, ps->cat->cases[i].line);
-        cf_case *cs = realloc(ps->cat->cases, sizeof *cs * (size_t)(ps->cat->ncases + 1));
-        if (!cs)
-            abort();
-        ps->cat->cases = cs;
-        cf_case *c = &cs[ps->cat->ncases++];
-        memset(c, 0, sizeof *c);
-        c->id = strdup(tok[1]);
-        c->file = strdup(ps->file);
-        c->line = ps->line;
-        c->nconns = 1;
-        ps->cur = c;
-        ps->conn = 0;
-        ps->seen_level = ps->seen_rule = ps->seen_outcome = 0;
-        ps->seen_needs = ps->seen_protos = ps->seen_timeout = ps->seen_fds = 0;
-        ps->seen_unlimited = ps->seen_transports = 0;
-        return 0;
-    }
+    if (strcmp(tok[0], "case") == 0)
+        return kw_case(ps, tok, n);
     if (!ps->cur)
-        return perr(ps, "'%s' before the first 'case'", kw);
-    cf_case *c = ps->cur;
-
-    if (strcmp(kw, "level") == 0) {
-        if (ps->seen_level++)
-            return perr(ps, "second 'level'");
-        if (n != 2)
-            return perr(ps, "'level' needs MUST, SHOULD or INFO");
-        int lv = cf_level_by_name(tok[1]);
-        if (lv < 0)
-            return perr(ps, "unknown level '%s' (MUST, SHOULD, INFO)", tok[1]);
-        c->level = lv;
-        return 0;
-    }
-    if (strcmp(kw, "needs") == 0) {
-        if (ps->seen_needs++)
-            return perr(ps, "second 'needs'");
-        if (n < 2)
-            return perr(ps, "'needs' needs echo and/or fd");
-        for (int i = 1; i < n; i++) {
-            if (strcmp(tok[i], "echo") == 0)
-                c->needs_echo = 1;
-            else if (strcmp(tok[i], "fd") == 0)
-                c->needs_fd = 1;
-            else if (strcmp(tok[i], "requester") == 0)
-                c->needs_requester = 1;
-            else
-                return perr(ps, "unknown need '%s' (echo, fd, requester)", tok[i]);
-        }
-        return 0;
-    }
-    if (strcmp(kw, "transports") == 0) {
-        if (ps->seen_transports++)
-            return perr(ps, "second 'transports'");
-        if (n < 2)
-            return perr(ps, "'transports' needs transport names (socket, tcp, ipc)");
-        for (int i = 1; i < n; i++) {
-            int tr = cf_transport_by_name(tok[i]);
-            if (tr < 0)
-                return perr(ps, "unknown transport '%s' (socket, tcp, ipc)", tok[i]);
-            c->transports |= 1u << tr;
-        }
-        return 0;
-    }
-    if (strcmp(kw, "protos") == 0) {
-        if (ps->seen_protos++)
-            return perr(ps, "second 'protos'");
-        if (n < 2 || n - 1 > CF_MAX_PROTOS)
-            return perr(ps, "'protos' needs 1..%d protocol names", CF_MAX_PROTOS);
-        for (int i = 1; i < n; i++) {
-            int id = spw_proto_by_name(tok[i]);
-            if (id < 0)
-                return perr(ps, "unknown protocol '%s'", tok[i]);
-            c->protos[c->nprotos++] = (uint16_t)id;
-        }
-        return 0;
-    }
-    if (strcmp(kw, "timeout") == 0) {
-        long v;
-        if (ps->seen_timeout++)
-            return perr(ps, "second 'timeout'");
-        if (n != 2 || parse_int(tok[1], 1, 600000, &v))
-            return perr(ps, "'timeout' needs milliseconds 1..600000");
-        c->timeout_ms = (int)v;
-        return 0;
-    }
-    if (strcmp(kw, "fds") == 0) {
-        long v;
-        if (ps->seen_fds++)
-            return perr(ps, "second 'fds'");
-        if (c->nsteps > 0)
-            return perr(ps, "'fds' must come before the script");
-        if (n != 2 || parse_int(tok[1], 2, CF_MAX_CONNS, &v))
-            return perr(ps, "'fds N' needs 2..%d", CF_MAX_CONNS);
-        c->nconns = (int)v;
-        c->needs_fd = 1;
-        return 0;
-    }
-    if (strcmp(kw, "outcome") == 0) {
-        /* "outcome fdK O..." gives connection K its own set */
-        int conn = -1, first = 1;
-        long v;
-        if (n >= 2 && strncmp(tok[1], "fd", 2) == 0 && isdigit((unsigned char)tok[1][2])) {
-            if (parse_int(tok[1] + 2, 1, c->nconns, &v))
-                return perr(ps, "'outcome fdK' needs K in 1..%d (the case's 'fds')", c->nconns);
-            conn = (int)v - 1;
-            first = 2;
-            if (c->conn_noutcomes[conn])
-                return perr(ps, "second 'outcome fd%d'", conn + 1);
-        } else if (ps->seen_outcome++)
-            return perr(ps, "second 'outcome' (list every acceptable outcome on one line)");
-        if (conn >= 0)
-            return parse_outcomes(ps, kw, tok + first, n - first, c->conn_outcomes[conn],
-                                  &c->conn_noutcomes[conn]);
-        return parse_outcomes(ps, kw, tok + first, n - first, c->outcomes, &c->noutcomes);
-    }
-    if (strcmp(kw, "unlimited") == 0) {
-        if (ps->seen_unlimited++)
-            return perr(ps, "second 'unlimited'");
-        return parse_outcomes(ps, kw, tok + 1, n - 1, c->unlimited, &c->nunlimited);
+        return perr(ps, "'%s' before the first 'case'", tok[0]);
+    for (size_t k = 0; k < sizeof case_keywords / sizeof case_keywords[0]; k++) {
+        const struct case_keyword *kw = &case_keywords[k];
+        if (strcmp(tok[0], kw->name) != 0)
+            continue;
+        if (kw->once && (ps->seen & (1u << k)))
+            return perr(ps, "second '%s'", kw->name);
+        ps->seen |= 1u << k;
+        return kw->parse(ps, tok, n);
     }
     return parse_step(ps, tok, n);
 }

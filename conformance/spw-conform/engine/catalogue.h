@@ -20,6 +20,7 @@ typedef struct cf_case {
     char *file;
     int line;
     int level;
+    int has_level;         /* a 'level' line was read (it is required) */
     int needs_echo;
     int needs_fd;          /* only meaningful with --exec {fd} */
     int needs_requester;   /* the IUT must send requests (req, surveyor) */

@@ -427,27 +427,105 @@ static void describe_side(const cf_target *t, const cf_side *sd, const ending *e
         cf_buf_printf(why, " (%zu of 8 handshake bytes from the IUT)", o->hs_have);
 }
 
+/* "closed | closed-after-reply" (per connection in an 'fds N' case) */
+static char *acceptable_text(const cf_target *t, const cf_case *c)
+{
+    cf_buf a = {0};
+    for (int k = 0; k < c->nconns; k++) {
+        int acc[CF_MAX_OUTCOMES * 2];
+        int m = cf_resolve_outcomes(c, k, t->proto, acc, CF_MAX_OUTCOMES * 2);
+        if (c->nconns > 1)
+            cf_buf_printf(&a, "%sfd%d: ", k ? "; " : "", k + 1);
+        for (int i = 0; i < m; i++)
+            cf_buf_printf(&a, "%s%s", i ? " | " : "", cf_outcome_name(acc[i]));
+    }
+    if (!a.p)
+        cf_buf_add(&a, "", 0);
+    return (char *)a.p;
+}
+
+/* The script, step by step: a sending step's bytes go out on the current
+ * connection (or into the batch), every other step runs (steps.c). */
+static void run_script(cf_exec *x)
+{
+    const cf_target *t = x->t;
+    cf_render rd = {.iut = t->proto, .limit = t->recvmax, .framing = &t->driver->framing,
+                    .next_id = side_next_id, .sent = side_sent, .ctx = x};
+    for (int i = 0; i < x->c->nsteps; i++) {
+        const cf_step *st = &x->c->steps[i];
+        const cf_step_type *ty = cf_step_type_of(st->kind);
+        cf_side *cur = x->cur;
+        if (cur->fd < 0 && !(ty->flags & CF_STEP_ALWAYS))
+            continue;
+        if (!ty->render) {
+            ty->run(st, x);
+            continue;
+        }
+        cf_buf out = {0};
+        ty->render(st, &rd, &out);
+        if (out.len) {
+            if (x->batching)
+                cf_buf_add(&x->batch, out.p, out.len);
+            else if (!cur->closed && !cur->shut) {
+                cf_io_write(cur->fd, out.p, out.len, x->split, x->gap, &cur->s.rx, &cur->closed,
+                            &cur->w);
+                cur->s.last_send_ms = cf_now_ms();
+            } else if (!cur->o.we_closed)
+                cf_log_note(&cur->w, "connection already closed: not sending");
+        }
+        cf_buf_free(&out);
+    }
+    cf_buf_free(&x->batch);
+}
+
+/* Every connection judged; the case's verdict and outcome are its worst
+ * connection's, its reason names each (the process's fate once). */
+static void judge_case(const cf_target *t, const cf_case *c, cf_side *sides, const iut *ss,
+                       ending *e, cf_result *r)
+{
+    int n = c->nconns, worst = 0;
+    size_t rx_total = 0;
+    for (int k = 0; k < n; k++) {
+        judge_side(t, c, k, &sides[k], e);
+        rx_total += sides[k].s.rx.len;
+        if (k == 0 || cf_verdict_worse(sides[worst].verdict, sides[k].verdict) !=
+                          sides[worst].verdict)
+            worst = k;
+    }
+    r->outcome = sides[worst].outcome;
+    r->verdict = sides[worst].verdict;
+    r->nconns = n;
+    for (int k = 0; k < n; k++) {
+        r->conn_outcome[k] = sides[k].outcome;
+        r->conn_verdict[k] = sides[k].verdict;
+    }
+    if (ss->have_proc && ss->proc.exited && rx_total == 0 && WIFEXITED(ss->proc.status) &&
+        (WEXITSTATUS(ss->proc.status) == 127 || WEXITSTATUS(ss->proc.status) == 126)) {
+        /* the shell could not run the command: not the IUT's fault */
+        r->verdict = CF_ERROR;
+        snprintf(e->detail, sizeof e->detail,
+                 "the IUT command could not be run (exit status %d from the shell)",
+                 WEXITSTATUS(ss->proc.status));
+    }
+    cf_buf why = {0};
+    for (int k = 0; k < n; k++) {
+        if (n > 1)
+            cf_buf_printf(&why, "%sfd%d: ", k ? "; " : "", k + 1);
+        describe_side(t, &sides[k], e, &why);
+        if (e->detail[0])
+            break; /* about the process: once is enough */
+    }
+    r->reason = (char *)why.p;
+}
+
 int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
 {
     memset(r, 0, sizeof *r);
     r->c = c;
     long t0 = cf_now_ms();
-    int timeout = c->timeout_ms ? c->timeout_ms : t->timeout_ms;
     int n = c->nconns;
     cf_wire proc_wire = {.text = &r->wire, .t0 = t0};
-
-    {
-        cf_buf a = {0};
-        for (int k = 0; k < n; k++) {
-            int acc[CF_MAX_OUTCOMES * 2];
-            int m = cf_resolve_outcomes(c, k, t->proto, acc, CF_MAX_OUTCOMES * 2);
-            if (n > 1)
-                cf_buf_printf(&a, "%sfd%d: ", k ? "; " : "", k + 1);
-            for (int i = 0; i < m; i++)
-                cf_buf_printf(&a, "%s%s", i ? " | " : "", cf_outcome_name(acc[i]));
-        }
-        r->acceptable = (char *)a.p;
-    }
+    r->acceptable = acceptable_text(t, c);
 
     struct cf_pcap *pcap = NULL;
     if (t->pcap_dir) {
@@ -460,7 +538,10 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
 
     iut ss;
     if (open_target(t, c->id, n, &ss, &proc_wire)) {
-        cf_result_not_run(r, c, CF_ERROR, ss.err);
+        /* an ERROR that keeps what the wire log noted so far */
+        r->verdict = CF_ERROR;
+        r->outcome = -1;
+        r->reason = xstrdup(ss.err);
         if (ss.have_proc)
             spw_proc_stop(&ss.proc, t->kill_timeout_ms);
         cf_pcap_close(pcap, NULL, 0);
@@ -479,37 +560,9 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
         sd->s.retry_ms = t->retry_ms;
     }
     cf_exec x = {.t = t, .c = c, .sides = sides, .nsides = n, .cur = &sides[0],
-                 .timeout = timeout};
-    cf_render rd = {.iut = t->proto, .limit = t->recvmax, .framing = &t->driver->framing,
-                    .next_id = side_next_id, .sent = side_sent, .ctx = &x};
-
-    for (int i = 0; i < c->nsteps; i++) {
-        const cf_step *st = &c->steps[i];
-        const cf_step_type *ty = cf_step_type_of(st->kind);
-        cf_side *cur = x.cur;
-        if (cur->fd < 0 && !(ty->flags & CF_STEP_ALWAYS))
-            continue;
-        if (!ty->render) {
-            ty->run(st, &x);
-            continue;
-        }
-        cf_buf out = {0};
-        ty->render(st, &rd, &out);
-        if (out.len) {
-            if (x.batching)
-                cf_buf_add(&x.batch, out.p, out.len);
-            else if (!cur->closed && !cur->shut) {
-                cf_io_write(cur->fd, out.p, out.len, x.split, x.gap, &cur->s.rx, &cur->closed,
-                            &cur->w);
-                cur->s.last_send_ms = cf_now_ms();
-            } else if (!cur->o.we_closed)
-                cf_log_note(&cur->w, "connection already closed: not sending");
-        }
-        cf_buf_free(&out);
-    }
-    cf_buf_free(&x.batch);
-
-    observe(sides, n, timeout);
+                 .timeout = c->timeout_ms ? c->timeout_ms : t->timeout_ms};
+    run_script(&x);
+    observe(sides, n, x.timeout);
     /* Stop the IUT before closing our ends: a close at teardown would be an
      * event the script never asked for (a write into it can SIGPIPE). */
     ending e = {0};
@@ -520,42 +573,7 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
     char perr[300];
     if (cf_pcap_close(pcap, perr, sizeof perr))
         cf_log_note(&proc_wire, perr);
-
-    /* the case's verdict is its worst connection's; that one is reported */
-    int worst = 0;
-    size_t rx_total = 0;
-    for (int k = 0; k < n; k++) {
-        judge_side(t, c, k, &sides[k], &e);
-        rx_total += sides[k].s.rx.len;
-        if (k == 0 || cf_verdict_worse(sides[worst].verdict, sides[k].verdict) !=
-                          sides[worst].verdict)
-            worst = k;
-    }
-    r->outcome = sides[worst].outcome;
-    r->verdict = sides[worst].verdict;
-    r->nconns = n;
-    for (int k = 0; k < n; k++) {
-        r->conn_outcome[k] = sides[k].outcome;
-        r->conn_verdict[k] = sides[k].verdict;
-    }
-    if (ss.have_proc && ss.proc.exited && rx_total == 0 && WIFEXITED(ss.proc.status) &&
-        (WEXITSTATUS(ss.proc.status) == 127 || WEXITSTATUS(ss.proc.status) == 126)) {
-        /* the shell could not run the command: not the IUT's fault */
-        r->verdict = CF_ERROR;
-        snprintf(e.detail, sizeof e.detail,
-                 "the IUT command could not be run (exit status %d from the shell)",
-                 WEXITSTATUS(ss.proc.status));
-    }
-
-    cf_buf why = {0};
-    for (int k = 0; k < n; k++) {
-        if (n > 1)
-            cf_buf_printf(&why, "%sfd%d: ", k ? "; " : "", k + 1);
-        describe_side(t, &sides[k], &e, &why);
-        if (e.detail[0])
-            break; /* about the process: once is enough */
-    }
-    r->reason = (char *)why.p;
+    judge_case(t, c, sides, &ss, &e, r);
     if (ss.logpath[0])
         r->iut_log = spw_file_tail(ss.logpath, 1500);
     for (int k = 0; k < n; k++)
