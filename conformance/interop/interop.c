@@ -29,7 +29,10 @@
  * add/rem/error events.  Timeouts only bound waits; nothing is judged on
  * how long anything took.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
+#include "expect.h"
 #include "interop_proc.h"
 #include "spw_sha256.h"
 
@@ -114,12 +117,6 @@ static int has_word(const char *list, const char *word)
 
 /* --------------------------------------------------------- expectations */
 
-#define EXPECT_MAX 256
-
-struct expectation {
-    char id[96];       /* transport/group/direction */
-    char verdicts[48]; /* PASS, KNOWN, n/a, joined by | */
-};
 
 static struct {
     const char *peers;
@@ -128,66 +125,39 @@ static struct {
     char spwbin[512];
     FILE *results;
     const char *expect_path;
-    struct expectation expect[EXPECT_MAX];
-    int nexpect;
+    cf_expectations expect;
     int pass, fail, known, na;
     char versions[256];
 } G;
 
-/* Reads "ID VERDICT[|VERDICT]" lines ('#' starts a comment).  A line that
- * is not of that form, or a verdict that is not PASS, KNOWN or n/a, is a
- * harness error (exit 2): a scenario may never be expected to FAIL. */
+/* The verdicts an expectation file may list: a scenario may never be
+ * expected to FAIL. Bit i of an entry is verdict_vocab[i]. */
+static const char *const verdict_vocab[] = {"PASS", "KNOWN", "n/a"};
+#define NVOCAB (int)(sizeof verdict_vocab / sizeof verdict_vocab[0])
+
+/* "ID VERDICT[|VERDICT]" lines, the format of spw-conform's expectation
+ * files (conformance/spw-conform/engine/expect.h); a malformed file is a
+ * harness error (exit 2). */
 static void expect_load(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        perror(path);
+    char err[512];
+    if (cf_expect_load_vocab(&G.expect, path, 0, verdict_vocab, NVOCAB, err, sizeof err)) {
+        fprintf(stderr, "spw-interop: %s\n", err);
         exit(2);
     }
-    char line[256];
-    for (int ln = 1; fgets(line, sizeof line, f); ln++) {
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = 0;
-        char id[96], verdicts[48], extra[8];
-        int k = sscanf(line, "%95s %47s %7s", id, verdicts, extra);
-        if (k <= 0)
-            continue;
-        int ok = k == 2 && G.nexpect < EXPECT_MAX;
-        for (char *v = verdicts, *bar; ok && v; v = bar ? bar + 1 : NULL) {
-            bar = strchr(v, '|');
-            size_t n = bar ? (size_t)(bar - v) : strlen(v);
-            ok = (n == 4 && strncmp(v, "PASS", 4) == 0) || (n == 5 && strncmp(v, "KNOWN", 5) == 0) ||
-                 (n == 3 && strncmp(v, "n/a", 3) == 0);
-        }
-        if (!ok) {
-            fprintf(stderr, "%s:%d: want 'transport/group/direction PASS|KNOWN|n/a'\n", path, ln);
-            exit(2);
-        }
-        snprintf(G.expect[G.nexpect].id, sizeof G.expect[0].id, "%s", id);
-        snprintf(G.expect[G.nexpect].verdicts, sizeof G.expect[0].verdicts, "%s", verdicts);
-        G.nexpect++;
-    }
-    fclose(f);
 }
 
-/* The recorded verdicts of a scenario, or NULL when it has no line. */
-static const char *expect_find(const char *id)
+/* 1 when the file lists observed for id; *names gets the listed set. */
+static int expect_allows(const char *id, const char *observed, cf_buf *names)
 {
-    for (int i = 0; i < G.nexpect; i++)
-        if (strcmp(G.expect[i].id, id) == 0)
-            return G.expect[i].verdicts;
-    return NULL;
-}
-
-/* verdict is one of the |-separated alternatives */
-static int expect_allows(const char *verdicts, const char *verdict)
-{
-    size_t n = strlen(verdict);
-    for (const char *v = verdicts; v; v = strchr(v, '|') ? strchr(v, '|') + 1 : NULL)
-        if (strncmp(v, verdict, n) == 0 && (v[n] == '|' || v[n] == 0))
-            return 1;
-    return 0;
+    unsigned bits = cf_expect_lookup(&G.expect, id);
+    int ok = 0;
+    for (int i = 0; i < NVOCAB; i++)
+        if (bits & (1u << i)) {
+            cf_buf_printf(names, "%s%s", names->len ? "|" : "", verdict_vocab[i]);
+            ok |= strcmp(verdict_vocab[i], observed) == 0;
+        }
+    return ok;
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -246,17 +216,19 @@ static void record(const char *transport, const char *group, const char *dir, co
     char id[96], why[2400];
     const char *verdict = observed;
     snprintf(id, sizeof id, "%s/%s/%s", transport, group, dir);
-    const char *allowed = expect_find(id);
-    if (strcmp(observed, "FAIL") != 0 && (!allowed || !expect_allows(allowed, observed))) {
-        if (allowed)
+    cf_buf allowed = {0};
+    int ok = expect_allows(id, observed, &allowed);
+    if (strcmp(observed, "FAIL") != 0 && !ok) {
+        if (allowed.len)
             snprintf(why, sizeof why, "%s, but %s records %s for %s%s%s", observed, G.expect_path,
-                     allowed, id, detail && *detail ? ": " : "", detail ? detail : "");
+                     (char *)allowed.p, id, detail && *detail ? ": " : "", detail ? detail : "");
         else
             snprintf(why, sizeof why, "%s, but %s has no line for %s%s%s", observed, G.expect_path, id,
                      detail && *detail ? ": " : "", detail ? detail : "");
         verdict = "FAIL";
         detail = why;
     }
+    cf_buf_free(&allowed);
     printf("%-5s %s %s %s %s%s%s\n", verdict, G.impl->name, transport, group, dir,
            detail && *detail ? ": " : "", detail ? detail : "");
     if (strcmp(verdict, "PASS") == 0)

@@ -8,8 +8,25 @@
 
 #include "outcome.h"
 
+static const char *const verdict_vocab[CF_VERDICT_COUNT] = {
+    "PASS", "NON-STRICT", "INFORMATIONAL", "FAIL", "ERROR", "SKIP"};
+
 int cf_expect_parse(cf_expectations *x, const char *file, const char *text, char *err,
                     size_t errlen)
+{
+    return cf_expect_parse_vocab(x, file, text, verdict_vocab, CF_VERDICT_COUNT, err, errlen);
+}
+
+static int vocab_index(const char *const *names, int nnames, const char *name)
+{
+    for (int i = 0; i < nnames; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+int cf_expect_parse_vocab(cf_expectations *x, const char *file, const char *text,
+                          const char *const *names, int nnames, char *err, size_t errlen)
 {
     int line = 0;
     const char *p = text;
@@ -21,6 +38,7 @@ int cf_expect_parse(cf_expectations *x, const char *file, const char *text, char
         char buf[512];
         if (len >= sizeof buf) {
             snprintf(err, errlen, "%s:%d: line too long", file, line);
+            cf_expect_free(x);
             return -1;
         }
         memcpy(buf, p, len);
@@ -38,7 +56,7 @@ int cf_expect_parse(cf_expectations *x, const char *file, const char *text, char
             const char *name = strtok_r(alt, "|", &save);
             if (!name)
                 break;
-            int one = cf_verdict_by_name(name);
+            int one = vocab_index(names, nnames, name);
             if (one < 0) {
                 verdicts = 0;
                 break;
@@ -46,12 +64,18 @@ int cf_expect_parse(cf_expectations *x, const char *file, const char *text, char
             verdicts |= 1u << one;
         }
         if (n != 2 || !verdicts) {
-            snprintf(err, errlen, "%s:%d: expected 'case-id VERDICT[|VERDICT...]' (PASS, "
-                     "NON-STRICT, INFORMATIONAL, FAIL, ERROR, SKIP)", file, line);
+            int off = snprintf(err, errlen, "%s:%d: expected 'ID VERDICT[|VERDICT...]' (", file,
+                               line);
+            for (int i = 0; i < nnames && off > 0 && (size_t)off < errlen; i++)
+                off += snprintf(err + off, errlen - (size_t)off, "%s%s", i ? ", " : "", names[i]);
+            if (off > 0 && (size_t)off < errlen)
+                snprintf(err + off, errlen - (size_t)off, ")");
+            cf_expect_free(x);
             return -1;
         }
         if (cf_expect_lookup(x, id)) {
             snprintf(err, errlen, "%s:%d: duplicate id %s", file, line, id);
+            cf_expect_free(x);
             return -1;
         }
         x->e = realloc(x->e, sizeof *x->e * (size_t)(x->n + 1));
@@ -80,16 +104,23 @@ unsigned cf_expect_lookup(const cf_expectations *x, const char *id)
     return 0;
 }
 
-int cf_expect_load(cf_expectations *x, const char *path, int missing_ok, char *err,
-                   size_t errlen)
+int cf_expect_load_vocab(cf_expectations *x, const char *path, int missing_ok,
+                         const char *const *names, int nnames, char *err, size_t errlen)
 {
     memset(x, 0, sizeof *x);
     char *txt = cf_read_file(path, err, errlen);
     if (!txt)
         return missing_ok && errno == ENOENT ? 0 : -1;
-    int rc = cf_expect_parse(x, path, txt, err, errlen);
+    int rc = cf_expect_parse_vocab(x, path, txt, names, nnames, err, errlen);
     free(txt);
     return rc;
+}
+
+int cf_expect_load(cf_expectations *x, const char *path, int missing_ok, char *err,
+                   size_t errlen)
+{
+    return cf_expect_load_vocab(x, path, missing_ok, verdict_vocab, CF_VERDICT_COUNT, err,
+                                errlen);
 }
 
 void cf_expect_names(cf_buf *out, unsigned verdicts)

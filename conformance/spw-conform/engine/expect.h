@@ -25,6 +25,12 @@ int cf_expect_parse(cf_expectations *x, const char *file, const char *text, char
  * missing_ok, an error otherwise. */
 int cf_expect_load(cf_expectations *x, const char *path, int missing_ok, char *err,
                    size_t errlen);
+/* The same format over another vocabulary (spw-interop: PASS, KNOWN,
+ * n/a): a verdict's bit is its index in names (at most 32). */
+int cf_expect_parse_vocab(cf_expectations *x, const char *file, const char *text,
+                          const char *const *names, int nnames, char *err, size_t errlen);
+int cf_expect_load_vocab(cf_expectations *x, const char *path, int missing_ok,
+                         const char *const *names, int nnames, char *err, size_t errlen);
 void cf_expect_free(cf_expectations *x);
 /* The accepted verdicts' bits, 0 when the id is absent. */
 unsigned cf_expect_lookup(const cf_expectations *x, const char *id);
