@@ -162,8 +162,7 @@ static void be_close(void *ctx)
 }
 
 /* nanomsg's socket type for each protocol of spwire's table it has: the one
- * list of what this peer can open (its protocol mask is made from it).
- * nanomsg has no pair1. */
+ * list of what this peer can open. nanomsg has no pair1. */
 static const struct {
     uint16_t id;
     int nn;
@@ -179,23 +178,19 @@ static const struct {
     {SPW_PROTO_RESPONDENT, NN_RESPONDENT},
     {SPW_PROTO_BUS, NN_BUS},
 };
-#define N_NN_PROTOS (sizeof(nn_protos) / sizeof(nn_protos[0]))
 
-static unsigned long nn_proto_mask(void)
+/* The socket type of protocol id, or -1. */
+static int nn_proto(uint16_t id)
 {
-    unsigned long mask = 0;
-
-    for (size_t i = 0; i < N_NN_PROTOS; i++)
-        mask |= spw_peer_proto_bit(nn_protos[i].id);
-    return mask;
-}
-
-static int nn_proto(const spw_proto_desc *p)
-{
-    for (size_t i = 0; i < N_NN_PROTOS; i++)
-        if (nn_protos[i].id == p->id)
+    for (size_t i = 0; i < sizeof(nn_protos) / sizeof(nn_protos[0]); i++)
+        if (nn_protos[i].id == id)
             return nn_protos[i].nn;
     return -1;
+}
+
+static int nn_has_proto(uint16_t id)
+{
+    return nn_proto(id) >= 0;
 }
 
 static int setup_failed(struct nn_peer *p, const char *op, int e)
@@ -218,7 +213,7 @@ int main(int argc, char **argv)
     const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     spw_peer_caps caps = {
         .prog = prog,
-        .proto_mask = nn_proto_mask(),
+        .proto_ok = nn_has_proto,
         .fd_ok = 0,
         .fd_unsupported = "socket:// needs NNG >= 1.9",
         .raw_ok = 0,
@@ -238,7 +233,7 @@ int main(int argc, char **argv)
     spw_ev_init(stdout);
     spw_ev_start("nanomsg", SPW_NANOMSG_VERSION, o.proto->name);
 
-    p.sock = nn_socket(AF_SP, nn_proto(o.proto));
+    p.sock = nn_socket(AF_SP, nn_proto(o.proto->id));
     if (p.sock < 0) {
         code = setup_failed(&p, "socket", nn_errno());
         goto out;

@@ -289,11 +289,13 @@ static void be_close(void *ctx)
     }
 }
 
+typedef int (*nng_open_fn)(nng_socket *);
+
 /* NNG's constructor for each protocol of spwire's table: the one list of
- * what this peer can open (its protocol mask is made from it). */
+ * what this peer can open. */
 static const struct {
     uint16_t id;
-    int (*open)(nng_socket *);
+    nng_open_fn open;
 } nng_protos[] = {
     {SPW_PROTO_PAIR0, nng_pair0_open},        {SPW_PROTO_PAIR1, nng_pair1_open},
     {SPW_PROTO_PUB, nng_pub0_open},           {SPW_PROTO_SUB, nng_sub0_open},
@@ -302,23 +304,25 @@ static const struct {
     {SPW_PROTO_SURVEYOR, nng_surveyor0_open}, {SPW_PROTO_RESPONDENT, nng_respondent0_open},
     {SPW_PROTO_BUS, nng_bus0_open},
 };
-#define N_NNG_PROTOS (sizeof(nng_protos) / sizeof(nng_protos[0]))
 
-static unsigned long nng_proto_mask(void)
+/* The constructor of protocol id, or NULL. */
+static nng_open_fn nng_opener(uint16_t id)
 {
-    unsigned long mask = 0;
+    for (size_t i = 0; i < sizeof(nng_protos) / sizeof(nng_protos[0]); i++)
+        if (nng_protos[i].id == id)
+            return nng_protos[i].open;
+    return NULL;
+}
 
-    for (size_t i = 0; i < N_NNG_PROTOS; i++)
-        mask |= spw_peer_proto_bit(nng_protos[i].id);
-    return mask;
+static int nng_has_proto(uint16_t id)
+{
+    return nng_opener(id) != NULL;
 }
 
 static int open_socket(const spw_proto_desc *p, nng_socket *s)
 {
-    for (size_t i = 0; i < N_NNG_PROTOS; i++)
-        if (nng_protos[i].id == p->id)
-            return nng_protos[i].open(s);
-    return NNG_ENOTSUP;
+    nng_open_fn open = nng_opener(p->id);
+    return open ? open(s) : NNG_ENOTSUP;
 }
 
 /* Reports a setup failure and finishes the run (exit code 1). */
@@ -389,7 +393,7 @@ int main(int argc, char **argv)
     const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     spw_peer_caps caps = {
         .prog = prog,
-        .proto_mask = nng_proto_mask(),
+        .proto_ok = nng_has_proto,
         .fd_ok = SPW_HAVE_SOCKET_FD,
         .fd_unsupported = "socket:// needs NNG >= 1.9",
         .raw_ok = 0,

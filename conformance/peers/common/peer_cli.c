@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-unsigned long spw_peer_proto_bit(uint16_t id)
-{
-    int i = spw_proto_index(id);
-
-    return i < 0 ? 0 : 1UL << i;
-}
-
 int spw_peer_proto_replies(const spw_proto_desc *d)
 {
     return (d->flags & SPW_PF_ECHOES) && !(d->flags & SPW_PF_SENDS_FIRST);
@@ -438,7 +431,7 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
             o->proto = spw_proto_desc_at(i);
     if (o->proto == NULL)
         BAD("--proto: unknown protocol '%s'", proto_arg);
-    if (caps && !(caps->proto_mask & spw_peer_proto_bit(o->proto->id)))
+    if (caps && caps->proto_ok && !caps->proto_ok(o->proto->id))
         BAD("protocol '%s' is not supported by this peer", proto_arg);
 
     if (n_ep == 0)

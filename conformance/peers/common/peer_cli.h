@@ -30,21 +30,16 @@ enum spw_ep_kind {
 
 /* What a backend supports; unsupported requests are usage errors. */
 typedef struct spw_peer_caps {
-    const char *prog;           /* program name for messages */
-    unsigned long proto_mask;   /* spw_peer_proto_bit() of each protocol */
+    const char *prog; /* program name for messages */
+    /* 1 when the backend can open protocol id (a row of spwire's table,
+     * spwire/proto.h); NULL: every protocol of the table. */
+    int (*proto_ok)(uint16_t id);
     int fd_ok;                  /* --fd supported */
     const char *fd_unsupported; /* message when it is not */
     int raw_ok;                 /* --raw supported */
     int wait_close_ok;          /* --wait-close supported */
     int ipc_ok;                 /* --ipc-listen/--ipc-connect (ipc:// URLs) supported */
 } spw_peer_caps;
-
-/* Protocols are those of spwire's table (spwire/proto.h); a backend's
- * protocol mask has the bit of each protocol's table index. */
-#define SPW_PEER_ALL_PROTOS ((1UL << SPW_PROTO_COUNT) - 1)
-
-/* The mask bit of protocol id; 0 when id is not in the table. */
-unsigned long spw_peer_proto_bit(uint16_t id);
 
 /* 1 when protocol d only ever sends in answer to what it received, back
  * down the pipe it came from (rep, respondent): it echoes but never sends

@@ -7,7 +7,7 @@
  *     proto.h
  *     handshake.h
  *     frame.h     -> alloc.h
- *     sp_header.h
+ *     sp_header.h -> proto.h
  *     options.h
  *     pipe.h      -> frame.h, options.h
  *     listener.h  -> alloc.h, options.h, pipe.h
