@@ -571,7 +571,7 @@ int main(int argc, char **argv)
      * the program rather than keeping a list of its own. */
     if (argc == 2 && strcmp(argv[1], "--list-protos") == 0) {
         for (int i = 0; spw_proto_desc_at(i); i++)
-            if (caps.proto_mask & spw_peer_proto_bit(spw_proto_desc_at(i)->id))
+            if (!caps.proto_ok || caps.proto_ok(spw_proto_desc_at(i)->id))
                 printf("%s\n", spw_proto_desc_at(i)->name);
         return 0;
     }
