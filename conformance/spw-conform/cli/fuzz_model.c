@@ -86,13 +86,19 @@ struct cf_fuzz_model {
 
 /* ------------------------------------------------------------ random */
 
-static uint64_t rnd(cf_fuzz_model *m)
+/* splitmix64's finaliser: a bijection, so distinct packed signatures stay
+ * distinct */
+static uint64_t mix(uint64_t z)
 {
-    /* splitmix64: any state, including 0, is a good one */
-    uint64_t z = (m->rng += UINT64_C(0x9E3779B97F4A7C15));
     z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
     return z ^ (z >> 31);
+}
+
+/* splitmix64: any state, including 0, is a good one */
+static uint64_t rnd(cf_fuzz_model *m)
+{
+    return mix(m->rng += UINT64_C(0x9E3779B97F4A7C15));
 }
 
 static size_t rndn(cf_fuzz_model *m, size_t n)
@@ -271,6 +277,7 @@ static void parse_entry(const cf_fuzz_model *m, entry *e)
         pos = r->body + r->n;
     }
     e->tail = pos;
+    e->fr = xrealloc(e->fr, (size_t)(e->nfr ? e->nfr : 1) * sizeof *e->fr);
 }
 
 static entry *add_entry(cf_fuzz_model *m, const char *name, const uint8_t *p, size_t n, int sig)
@@ -283,7 +290,8 @@ static entry *add_entry(cf_fuzz_model *m, const char *name, const uint8_t *p, si
     memset(e, 0, sizeof *e);
     e->n = n < CF_MODEL_MAX_INPUT ? n : CF_MODEL_MAX_INPUT;
     e->p = xcalloc(e->n, 1);
-    memcpy(e->p, p, e->n);
+    if (e->n)
+        memcpy(e->p, p, e->n);
     e->name = strdup(name);
     if (!e->name)
         abort();
@@ -772,13 +780,6 @@ void cf_model_next(cf_fuzz_model *m, cf_buf *out, const char **from)
 
 /* ------------------------------------------------------------ feedback */
 
-static uint64_t mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
 static int is_word(int c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -947,6 +948,8 @@ int cf_model_feedback(cf_fuzz_model *m, const uint8_t *in, size_t len, const cf_
     m->sigs[i].count++;
     if (known)
         return 0;
+    if (m->ne - m->nseeds >= CF_MODEL_MAX_ENTRIES)
+        return 1;
     char name[32];
     snprintf(name, sizeof name, "sig-%016llx", (unsigned long long)sig);
     add_entry(m, name, in, len, i);

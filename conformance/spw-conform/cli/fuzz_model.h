@@ -31,6 +31,9 @@
 
 /* No input is longer than this (a larger seed is cut); none is empty. */
 #define CF_MODEL_MAX_INPUT ((size_t)1024 * 1024)
+/* Entries feedback adds at most (an IUT whose stderr varies in words would
+ * otherwise grow the corpus without end); further signatures are counted. */
+#define CF_MODEL_MAX_ENTRIES 4096
 
 /* What the IUT visibly did with one input (filled by the runner). */
 typedef struct cf_behaviour {
@@ -62,7 +65,8 @@ void cf_model_add_token(cf_fuzz_model *m, const uint8_t *p, size_t n);
 void cf_model_next(cf_fuzz_model *m, cf_buf *out, const char **from);
 /* What the IUT did with input in: its behaviour signature (cf_behaviour_signature) into
  * *signature (may be NULL); returns 1 when the signature is new (a copy of the input joins the
- * corpus, named "sig-<16 hex digits>"), 0 otherwise. */
+ * corpus, named "sig-<16 hex digits>", while fewer than CF_MODEL_MAX_ENTRIES have), 0
+ * otherwise. */
 int cf_model_feedback(cf_fuzz_model *m, const uint8_t *in, size_t len, const cf_behaviour *b,
                       uint64_t *signature);
 int cf_model_corpus_size(const cf_fuzz_model *m);  /* seeds + entries added by feedback */
