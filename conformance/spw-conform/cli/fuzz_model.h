@@ -61,7 +61,7 @@ void cf_model_add_token(cf_fuzz_model *m, const uint8_t *p, size_t n);
 /* The next input into out (cleared first); *from: the name of the corpus entry it was derived
  * from (for reports), valid until cf_model_free. With no seed added, inputs grow from the valid
  * handshake alone. Deterministic for a given seed and feedback history. Allocates nothing but
- * out's growth. */
+ * out's growth (and once, a scratch buffer the model keeps). */
 void cf_model_next(cf_fuzz_model *m, cf_buf *out, const char **from);
 /* What the IUT did with input in: its behaviour signature (cf_behaviour_signature) into
  * *signature (may be NULL); returns 1 when the signature is new (a copy of the input joins the

@@ -271,6 +271,25 @@ static void test_header_words_appear(void **state)
         if (!hit[k])
             fail_msg("request id %u with top bit %d never drawn", w[k / 2], (int)(k & 1));
     free(hit);
+    cf_model_free(m);
+
+    /* a replier gets backtraces: hops pushed in front of the request id,
+     * up to past its TTL (8) */
+    m = model_with_seeds(3, 0, SPW_PROTO_REP, &tcp);
+    cf_model_set_ops(m, CF_MOP_HEADER);
+    int most = 0;
+    for (int i = 0; i < 2000; i++) {
+        const char *from;
+        cf_model_next(m, &b, &from);
+        for (size_t pos = 8; pos + 8 <= b.len;) {
+            size_t len = (size_t)be64(b.p + pos), hops = 0;
+            while (4 * hops + 4 <= len && !(b.p[pos + 8 + 4 * hops] & 0x80))
+                hops++;
+            most = hops > (size_t)most ? (int)hops : most;
+            pos += 8 + len;
+        }
+    }
+    assert_true(most >= 9);
     cf_buf_free(&b);
     cf_model_free(m);
 }
