@@ -78,7 +78,7 @@ struct cf_fuzz_model {
     uint32_t *words;
     size_t nwords;
     /* scratch, reused by every cf_model_next */
-    seg segs[MAX_SEGS + 8];
+    seg segs[MAX_SEGS + 8]; /* + what one input's operators insert */
     size_t body_at[MAX_SEGS + 8], body_n[MAX_SEGS + 8];
     uint8_t garbage[GARBAGE];
     cf_buf tmp;
@@ -167,9 +167,13 @@ static void make_boundaries(cf_fuzz_model *m)
     add_range(v, &n, UINT64_MAX, 127, 0);
     for (size_t i = 0; i < sizeof headroom / sizeof *headroom; i++)
         v[n++] = (uint64_t)SIZE_MAX - headroom[i];
+    /* a header's worth below a power, so that header + length is one;
+     * 32 below, NNG's allocation headroom (FINDINGS F8) */
     for (unsigned k = 4; k < 64; k++) {
+        v[n++] = (uint64_t)1 << k;
         v[n++] = ((uint64_t)1 << k) - m->f.hdr_len;
         v[n++] = ((uint64_t)1 << k) - m->f.hdr_len - 4;
+        v[n++] = ((uint64_t)1 << k) - 32;
     }
     if (m->limit)
         add_range(v, &n, m->limit, m->limit < 16 ? (int)m->limit : 16, 16);

@@ -89,8 +89,8 @@ uint64_t cf_stderr_hash(const char *text);
 
 /* The 64-bit length boundaries the model draws from, in ascending order without repeats: 0..16;
  * 2^k - 16 .. 2^k + 16 for k in 8, 16, 24, 31, 32, 48, 56, 60, 63; 2^64 - 128 .. 2^64 - 1;
- * SIZE_MAX - 4096 (and -64, -32, -16, -8); 2^k minus a frame header, and minus a frame header
- * and one SP header word, for k 4..63; limit - 16 .. limit + 16 when limit > 0. */
+ * SIZE_MAX - 4096 (and -64, -32, -16, -8); for k 4..63: 2^k, 2^k minus a frame header, minus a
+ * frame header and one SP header word, and minus 32; limit - 16 .. limit + 16 when limit > 0. */
 const uint64_t *cf_model_lengths(const cf_fuzz_model *m, size_t *n);
 /* The 32-bit boundaries for request ids and hop counts, without the top bit (the model sets
  * and clears it): 0..16; 2^k - 16 .. 2^k + 16 for k in 8, 16, 24; 2^31 - 16 .. 2^31 - 1. */

@@ -179,6 +179,8 @@ static void test_length_list(void **state)
         assert_true(listed(v, n, limit + (uint64_t)(int64_t)d));
     assert_true(listed(v, n, ((uint64_t)1 << 32) - 8));  /* a header's worth below */
     assert_true(listed(v, n, ((uint64_t)1 << 20) - 12)); /* and an SP header word */
+    assert_true(listed(v, n, (uint64_t)1 << 62));
+    assert_true(listed(v, n, ((uint64_t)1 << 40) - 32));
     assert_false(listed(v, n, 17));
     cf_model_free(m);
 
