@@ -860,19 +860,18 @@ static unsigned log2_bucket(uint64_t v)
     return k;
 }
 
-/* 32-bit words up to and including the first with its top bit set (a
- * backtrace's end, a request id): 0 shorter than a word, 1, 2, 3, 4 for 4-8
- * words, 5 none within the body or more. */
+/* The backtrace shape (spwire/sp_header.h): 0 shorter than a word; words
+ * up to the one with its top bit, 1, 2, 3, 4 for 4-8; 5 none within the
+ * body or more. */
 static unsigned header_words(const uint8_t *p, size_t n)
 {
+    size_t hdr;
+    int hops;
     if (n < 4)
         return 0;
-    for (size_t i = 0; i + 4 <= n && i < 9 * 4; i += 4)
-        if (p[i] & 0x80) {
-            size_t w = i / 4 + 1;
-            return w <= 3 ? (unsigned)w : w <= 8 ? 4 : 5;
-        }
-    return 5;
+    if (spw_backtrace_parse(p, n, 8, &hdr, &hops) != SPW_HDR_ACCEPT)
+        return 5;
+    return hops <= 3 ? (unsigned)hops : 4;
 }
 
 uint64_t cf_behaviour_signature(const cf_behaviour *b, const cf_framing *f)
