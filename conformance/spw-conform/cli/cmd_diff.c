@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "inputs.h"
 #include "outcome.h"
+#include "rawrun.h"
 #include "runner.h"
 #include "spwire/handshake.h"
 #include "spwire/proto.h"
@@ -146,8 +147,8 @@ int cf_cmd_diff(int argc, char **argv)
             }
             diffs++;
         }
-        cf_buf_free(&ra.rx);
-        cf_buf_free(&rb.rx);
+        cf_raw_run_free(&ra);
+        cf_raw_run_free(&rb);
     }
     printf("spw-conform diff: %d of %d inputs disagree\n", diffs, in.n);
     cf_inputs_free(&in);

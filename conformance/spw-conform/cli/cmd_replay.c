@@ -14,6 +14,7 @@
 #include "inputs.h"
 #include "outcome.h"
 #include "spw_proc.h"
+#include "rawrun.h"
 #include "runner.h"
 #include "spwire/handshake.h"
 #include "spwire/proto.h"
@@ -115,7 +116,7 @@ int cf_cmd_replay(int argc, char **argv)
     }
     if (keep)
         printf("IUT output kept in %s/raw.log\n", keep);
-    cf_buf_free(&rr.rx);
+    cf_raw_run_free(&rr);
     cf_buf_free(&b);
     if (logdir)
         cf_remove_logdir(logdir);

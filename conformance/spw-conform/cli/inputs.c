@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "catalogue.h"
+#include "rawrun.h"
 #include "runner.h"
 #include "spw_hex.h"
 

@@ -75,21 +75,31 @@ char *cf_make_logdir(void)
     return d;
 }
 
-void cf_remove_logdir(char *dir)
+/* dir and what is in it (the fuzzer's workers have a directory each). */
+static void remove_tree(const char *dir)
 {
     DIR *d = opendir(dir);
     if (d) {
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            if (de->d_name[0] == '.')
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                 continue;
             char p[1024];
+            struct stat st;
             snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-            unlink(p);
+            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                remove_tree(p);
+            else
+                unlink(p);
         }
         closedir(d);
     }
     rmdir(dir);
+}
+
+void cf_remove_logdir(char *dir)
+{
+    remove_tree(dir);
     free(dir);
 }
 

@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "judge.h"
 #include "pcap.h"
+#include "iut.h"
 #include "session.h"
 #include "spw_proc.h"
 #include "spwire/handshake.h"
@@ -48,246 +49,6 @@ void cf_result_not_run(cf_result *r, const cf_case *c, int verdict, const char *
     r->verdict = verdict;
     r->outcome = -1;
     r->reason = xstrdup(reason);
-}
-
-/* ------------------------------------------------------------ target */
-
-/* The IUT as the case sees it: maybe a process, and one or more connected
- * fds (several only for the socket transport, 'fds N'). */
-typedef struct iut {
-    int nfds;
-    int fds[CF_MAX_CONNS];
-    spw_proc proc;
-    int have_proc;
-    char logpath[512];
-    char err[256];
-} iut;
-
-static void close_all(int *fds, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (fds[i] >= 0) {
-            close(fds[i]);
-            fds[i] = -1;
-        }
-}
-
-/* The IUT: "sh -c CMD" leading its own process group (stopping it stops
- * whatever it started), holding the fds it is handed (blocking, as a
- * program expects), stdin from /dev/null, SIGPIPE and SIGTERM at their
- * defaults whatever this tool ignores, stdout and stderr into one log. */
-static int spawn_iut(const char *cmd, const int *keep, int nkeep, const char *logpath,
-                     spw_proc *p)
-{
-    spw_proc_opts o = {
-        .keep = keep,
-        .nkeep = nkeep,
-        .new_group = 1,
-        .stdin_devnull = 1,
-        .default_signals = 1,
-        .out = {logpath ? SPW_PROC_FILE : SPW_PROC_DEVNULL, logpath, -1},
-        .err = {SPW_PROC_AS_STDOUT, NULL, -1},
-    };
-    return spw_proc_spawn_sh(p, &o, cmd);
-}
-
-static int open_exec_fd(const cf_target *t, int nconns, iut *ss, const char *lp)
-{
-    int theirs[CF_MAX_CONNS];
-    for (int i = 0; i < nconns; i++) {
-        int sv[2];
-        if (cf_socketpair(sv)) {
-            snprintf(ss->err, sizeof ss->err, "socketpair: %s", strerror(errno));
-            close_all(theirs, i);
-            close_all(ss->fds, i);
-            return -1;
-        }
-        ss->fds[i] = sv[0];
-        theirs[i] = sv[1];
-    }
-    ss->nfds = nconns;
-    char *cmd = cf_target_command(t, theirs, nconns);
-    int rc = spawn_iut(cmd, theirs, nconns, lp, &ss->proc);
-    free(cmd);
-    close_all(theirs, nconns);
-    if (rc) {
-        snprintf(ss->err, sizeof ss->err, "fork: %s", strerror(errno));
-        close_all(ss->fds, nconns);
-        return -1;
-    }
-    ss->have_proc = 1;
-    for (int i = 0; i < nconns; i++)
-        cf_set_nonblock(ss->fds[i]);
-    return 0;
-}
-
-/* Reach the IUT: a socketpair per connection for the socket driver, else
- * an address the IUT listens on (we connect) or that we listen on (it
- * dials). The IUT is started here unless it is shared. */
-static int open_target(const cf_target *t, const char *tag, int nconns, iut *ss, cf_wire *w)
-{
-    memset(ss, 0, sizeof *ss);
-    for (int i = 0; i < CF_MAX_CONNS; i++)
-        ss->fds[i] = -1;
-    ss->proc.pid = -1;
-    if (t->log_dir && tag)
-        snprintf(ss->logpath, sizeof ss->logpath, "%s/%s.log", t->log_dir, tag);
-    const char *lp = ss->logpath[0] ? ss->logpath : NULL;
-    const char *url = t->addr.url;
-    const cf_driver *d = t->driver;
-
-    if (t->kind == CF_T_EXEC_FD)
-        return open_exec_fd(t, nconns, ss, lp);
-    ss->nfds = 1;
-    if (t->kind == CF_T_CONNECT) {
-        if (t->exec && !t->shared) {
-            char *cmd = cf_target_command(t, NULL, 0);
-            int rc = spawn_iut(cmd, NULL, 0, lp, &ss->proc);
-            free(cmd);
-            if (rc) {
-                snprintf(ss->err, sizeof ss->err, "fork: %s", strerror(errno));
-                return -1;
-            }
-            ss->have_proc = 1;
-        }
-        long end = cf_now_ms() + t->start_timeout_ms;
-        for (;;) {
-            ss->fds[0] = d->connect(&t->addr, 200);
-            if (ss->fds[0] >= 0)
-                break;
-            if (ss->have_proc && spw_proc_poll(&ss->proc)) {
-                char st[128];
-                spw_proc_describe(&ss->proc, st, sizeof st);
-                snprintf(ss->err, sizeof ss->err, "the IUT ended (%.60s) before listening on %.150s", st,
-                         url);
-                return -1;
-            }
-            if (cf_now_ms() > end) {
-                snprintf(ss->err, sizeof ss->err, "could not connect to %.200s within %d ms", url,
-                         t->start_timeout_ms);
-                return -1;
-            }
-            cf_sleep_ms(3);
-        }
-        cf_log_note(w, "connected");
-        return 0;
-    }
-    /* CF_T_LISTEN: we listen, the IUT dials */
-    int lfd = d->listen(&t->addr);
-    if (lfd < 0) {
-        snprintf(ss->err, sizeof ss->err, "listen on %.150s: %s", url, strerror(errno));
-        return -1;
-    }
-    char *cmd = cf_target_command(t, NULL, 0);
-    int rc = spawn_iut(cmd, NULL, 0, lp, &ss->proc);
-    free(cmd);
-    if (rc) {
-        close(lfd);
-        if (d->cleanup)
-            d->cleanup(&t->addr);
-        snprintf(ss->err, sizeof ss->err, "fork: %s", strerror(errno));
-        return -1;
-    }
-    ss->have_proc = 1;
-    long end = cf_now_ms() + t->start_timeout_ms;
-    while ((ss->fds[0] = cf_accept(lfd, 50)) < 0) {
-        if (spw_proc_poll(&ss->proc) || cf_now_ms() > end) {
-            snprintf(ss->err, sizeof ss->err, "the IUT did not dial %.200s within %d ms", url,
-                     t->start_timeout_ms);
-            close(lfd);
-            if (d->cleanup)
-                d->cleanup(&t->addr);
-            return -1;
-        }
-    }
-    close(lfd);
-    if (d->cleanup)
-        d->cleanup(&t->addr);
-    cf_log_note(w, "accepted the IUT's connection");
-    return 0;
-}
-
-/* ------------------------------------------------------------ teardown */
-
-typedef struct ending {
-    int crashed, exited, hung;
-    char detail[256];
-} ending;
-
-/* Liveness probe for a shared IUT: a fresh connection must still complete
- * the handshake. */
-static int probe_alive(const cf_target *t)
-{
-    int fd = t->driver->connect(&t->addr, t->timeout_ms);
-    if (fd < 0)
-        return 0;
-    cf_rx s;
-    cf_rx_init(&s, t->proto, &t->driver->framing, NULL);
-    int closed = 0;
-    uint8_t h[8];
-    spw_handshake_encode(h, (uint16_t)spw_proto_peer(t->proto));
-    cf_io_write(fd, h, 8, 0, 0, &s.rx, &closed, NULL);
-    cf_io_read_until(fd, cf_now_ms() + t->timeout_ms, &s.rx, &closed, NULL, cf_rx_done_handshake, &s);
-    int ok = s.rx.len >= 8 && memcmp(s.rx.p, s.hs_want, 8) == 0;
-    close(fd);
-    cf_rx_free(&s);
-    return ok;
-}
-
-static int exit_declared(const cf_target *t, int status)
-{
-    for (int i = 0; i < t->nexit_ok; i++)
-        if (t->exit_ok[i] == status)
-            return 1;
-    return 0;
-}
-
-/* The end of a case for the IUT process. It is first watched for the grace
- * period: what the last event (a close, an over-limit length) does to it may
- * take a moment to show. A process that ended on its own by then crashed
- * (any signal) or exited (any status not declared with --iut-exit-ok); one
- * still running is stopped, and is hung when SIGTERM does not end it. */
-static void finish_proc(const cf_target *t, iut *ss, ending *e, cf_wire *w)
-{
-    if (!ss->have_proc) {
-        cf_sleep_ms(t->grace_ms);
-        if (t->shared && !probe_alive(t)) {
-            e->hung = 1;
-            snprintf(e->detail, sizeof e->detail,
-                     "after this case the IUT at %.150s no longer completes a handshake "
-                     "(crashed or hung)", t->addr.url);
-        }
-        return;
-    }
-    long grace_end = cf_now_ms() + t->grace_ms;
-    int ended = spw_proc_poll(&ss->proc);
-    while (!ended && cf_now_ms() < grace_end) {
-        cf_sleep_ms(2);
-        ended = spw_proc_poll(&ss->proc);
-    }
-    int killed = ended ? 0 : spw_proc_stop(&ss->proc, t->kill_timeout_ms);
-    char st[128];
-    spw_proc_describe(&ss->proc, st, sizeof st);
-    int sig = spw_proc_signal(&ss->proc);
-    if (killed) {
-        e->hung = 1;
-        snprintf(e->detail, sizeof e->detail,
-                 "the IUT did not exit within %d ms of SIGTERM (hung); SIGKILLed", t->kill_timeout_ms);
-    } else if (ended && sig) {
-        e->crashed = 1;
-        snprintf(e->detail, sizeof e->detail, "the IUT process died on its own: %s", st);
-    } else if (ended && !exit_declared(t, WEXITSTATUS(ss->proc.status))) {
-        e->exited = 1;
-        snprintf(e->detail, sizeof e->detail,
-                 "the IUT process exited on its own with %s (a panic or an uncaught error "
-                 "looks like this; --iut-exit-ok declares a documented exit)", st);
-    } else if (!ended && sig && sig != SIGTERM && sig != SIGKILL) {
-        e->crashed = 1;
-        snprintf(e->detail, sizeof e->detail, "the IUT process died when asked to stop: %s", st);
-    }
-    char m[200];
-    snprintf(m, sizeof m, "IUT process %s%s", ended ? "had ended on its own: " : "stopped: ", st);
-    cf_log_note(w, m);
 }
 
 /* ------------------------------------------------------------ cases */
@@ -377,7 +138,7 @@ static void observe(cf_side *sides, int n, int timeout)
     }
 }
 
-static void judge_side(const cf_target *t, const cf_case *c, int k, cf_side *sd, const ending *e)
+static void judge_side(const cf_target *t, const cf_case *c, int k, cf_side *sd, const cf_ending *e)
 {
     cf_rx *s = &sd->s;
     cf_obs *o = &sd->o;
@@ -401,7 +162,7 @@ static void judge_side(const cf_target *t, const cf_case *c, int k, cf_side *sd,
     sd->verdict = cf_verdict(c, k, t->proto, sd->outcome, t->strict);
 }
 
-static void describe_side(const cf_target *t, const cf_side *sd, const ending *e, cf_buf *why)
+static void describe_side(const cf_target *t, const cf_side *sd, const cf_ending *e, cf_buf *why)
 {
     const cf_obs *o = &sd->o;
     const cf_rx *s = &sd->s;
@@ -480,8 +241,8 @@ static void run_script(cf_exec *x)
 
 /* Every connection judged; the case's verdict and outcome are its worst
  * connection's, its reason names each (the process's fate once). */
-static void judge_case(const cf_target *t, const cf_case *c, cf_side *sides, const iut *ss,
-                       ending *e, cf_result *r)
+static void judge_case(const cf_target *t, const cf_case *c, cf_side *sides, const cf_iut *ss,
+                       cf_ending *e, cf_result *r)
 {
     int n = c->nconns, worst = 0;
     size_t rx_total = 0;
@@ -536,8 +297,8 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
             cf_log_note(&proc_wire, perr);
     }
 
-    iut ss;
-    if (open_target(t, c->id, n, &ss, &proc_wire)) {
+    cf_iut ss;
+    if (cf_iut_open(t, c->id, n, &ss, &proc_wire)) {
         /* an ERROR that keeps what the wire log noted so far */
         r->verdict = CF_ERROR;
         r->outcome = -1;
@@ -565,8 +326,8 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
     observe(sides, n, x.timeout);
     /* Stop the IUT before closing our ends: a close at teardown would be an
      * event the script never asked for (a write into it can SIGPIPE). */
-    ending e = {0};
-    finish_proc(t, &ss, &e, &proc_wire);
+    cf_ending e = {0};
+    cf_iut_finish(t, &ss, &e, &proc_wire);
     for (int k = 0; k < n; k++)
         if (sides[k].fd >= 0)
             close(sides[k].fd);
@@ -591,9 +352,9 @@ static int done_second_frame(void *ctx)
     return s->rx.len > s->req_off;
 }
 
-static void probe_fail(char *err, size_t errlen, const iut *ss, const char *fmt, ...)
+static void probe_fail(char *err, size_t errlen, const cf_iut *ss, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static void probe_fail(char *err, size_t errlen, const iut *ss, const char *fmt, ...)
+static void probe_fail(char *err, size_t errlen, const cf_iut *ss, const char *fmt, ...)
 {
     cf_buf b = {0};
     char msg[512];
@@ -615,8 +376,8 @@ static void probe_fail(char *err, size_t errlen, const iut *ss, const char *fmt,
 int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
 {
     *retry_ms = 0;
-    iut ss;
-    if (open_target(t, "preflight", 1, &ss, NULL)) {
+    cf_iut ss;
+    if (cf_iut_open(t, "preflight", 1, &ss, NULL)) {
         if (ss.have_proc)
             spw_proc_stop(&ss.proc, t->kill_timeout_ms);
         probe_fail(err, errlen, &ss, "%s", ss.err);
@@ -687,87 +448,6 @@ int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
         spw_proc_stop(&ss.proc, t->kill_timeout_ms);
     cf_rx_free(&s);
     return rc;
-}
-
-/* ------------------------------------------------------------ raw runs */
-
-static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, int wait_ms,
-               cf_raw_run *out)
-{
-    memset(out, 0, sizeof *out);
-    long t0 = cf_now_ms();
-    cf_wire capture = {.t0 = t0}, *w = NULL;
-    if (t->pcap_file) {
-        capture.pcap = cf_pcap_open(t->pcap_file, out->errmsg, sizeof out->errmsg);
-        if (!capture.pcap) {
-            out->harness_error = 1;
-            return -1;
-        }
-        w = &capture;
-    }
-    iut ss;
-    if (open_target(t, "raw", 1, &ss, w)) {
-        cf_pcap_close(capture.pcap, NULL, 0);
-        out->harness_error = 1;
-        snprintf(out->errmsg, sizeof out->errmsg, "%s", ss.err);
-        if (ss.have_proc)
-            spw_proc_stop(&ss.proc, t->kill_timeout_ms);
-        return -1;
-    }
-    int fd = ss.fds[0];
-    cf_rx s;
-    cf_rx_init(&s, t->proto, &t->driver->framing, NULL);
-    int closed = 0;
-    cf_io_write(fd, bytes, len, (size_t)split, split ? 1 : 0, &s.rx, &closed, w);
-    if (!closed)
-        cf_io_read_until(fd, cf_now_ms() + wait_ms, &s.rx, &closed, w, NULL, NULL);
-    cf_obs o = {0};
-    o.closed = closed;
-    if (!closed) {
-        cf_io_shutdown(fd, w);
-        int lc = 0;
-        cf_io_read_until(fd, cf_now_ms() + (wait_ms < 1000 ? 1000 : wait_ms), &s.rx, &lc, w,
-                         NULL, NULL);
-        if (!lc)
-            o.leaked = 1;
-    }
-    ending e = {0};
-    finish_proc(t, &ss, &e, NULL);
-    cf_io_close(fd, w);
-    if (cf_pcap_close(capture.pcap, out->errmsg, sizeof out->errmsg))
-        out->harness_error = 1;
-    o.crashed = e.crashed;
-    o.exited = e.exited;
-    o.hung = e.hung;
-    cf_rx_analyse(&s);
-    o.hs_have = s.rx.len < 8 ? s.rx.len : 8;
-    o.hs_valid = memcmp(s.rx.p ? s.rx.p : (uint8_t *)"", s.hs_want, o.hs_have) == 0;
-    o.garbage = s.garbage;
-    out->outcome = cf_classify(&o);
-    if (out->outcome == CF_O_NO_HANDSHAKE)
-        out->outcome = CF_O_OPEN;
-    if (e.detail[0])
-        snprintf(out->errmsg, sizeof out->errmsg, "%s", e.detail);
-    out->nframes = s.frames;
-    /* digest of the frames (the messages the IUT sent back, in order) */
-    uint64_t h = 0xcbf29ce484222325ULL;
-    if (s.rx.len > 8)
-        h = fnv(h, s.rx.p + 8, s.rx.len - 8);
-    out->digest = h;
-    if (s.rx.len > 8)
-        cf_buf_add(&out->rx, s.rx.p + 8, s.rx.len - 8);
-    cf_rx_free(&s);
-    out->ms = cf_now_ms() - t0;
-    return 0;
 }
 
 /* ------------------------------------------------------------ seeds */

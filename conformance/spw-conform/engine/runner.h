@@ -41,22 +41,6 @@ void cf_result_free(cf_result *r);
  * included) when it did not start, exited, or sent no or a wrong header. */
 int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen);
 
-/* A raw run: bytes (already rendered) for fuzz, replay and diff. */
-typedef struct cf_raw_run {
-    int outcome;             /* closed / open / crashed / hung / leaked / ... */
-    int harness_error;
-    char errmsg[256];
-    cf_buf rx;               /* everything received after the IUT handshake */
-    int nframes;
-    uint64_t digest;         /* FNV-1a of the bytes after the handshake */
-    long ms;
-} cf_raw_run;
-
-/* Send bytes (split: bytes per write, 0 at once), watch wait_ms, end as a
- * case ends. 0 ran (out filled, rx to free); -1 harness error (errmsg). */
-int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, int wait_ms,
-               cf_raw_run *out);
-
 /* Render a case's send steps on its first connection into one byte stream
  * (fuzz seeds), framed as f frames (NULL: socket/tcp framing). */
 void cf_render_case(const cf_case *c, uint16_t iut, uint64_t limit, const cf_framing *f,

@@ -79,6 +79,7 @@ typedef struct cf_exec {
     cf_buf batch;
     size_t split;      /* bytes per write, 0 = whole */
     int gap;           /* ms between split writes */
+    int want_bytes;    /* 'expect bytes N' in progress */
 } cf_exec;
 
 #endif

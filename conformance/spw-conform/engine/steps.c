@@ -309,6 +309,15 @@ static int parse_pause(cf_step *s, const cf_step_parse *ctx, char **tok, int n)
     return 0;
 }
 
+static int parse_expect_bytes(cf_step *s, const cf_step_parse *ctx, char **tok, int n)
+{
+    long v;
+    if (n != 1 || parse_int(tok[0], 1, 1 << 24, &v))
+        return perr(ctx, "'expect bytes N' needs N in 1..16777216");
+    s->n = (int)v;
+    return 0;
+}
+
 static int parse_on(cf_step *s, const cf_step_parse *ctx, char **tok, int n)
 {
     long v;
@@ -466,6 +475,32 @@ static void run_close(const cf_step *s, cf_exec *x)
     cf_log_note(&c->w, "we closed the connection");
 }
 
+static void run_reset(const cf_step *s, cf_exec *x)
+{
+    (void)s;
+    cf_side *c = x->cur;
+    cf_io_reset(c->fd, &c->w);
+    c->fd = -1;
+    c->o.we_closed = 1;
+    c->closed = 1;
+    cf_log_note(&c->w, "we reset the connection (SO_LINGER 0)");
+}
+
+/* until n bytes after the IUT's header are in: a point inside the IUT's
+ * own stream (its send path) for a following close or reset */
+static int done_bytes(void *ctx)
+{
+    const cf_exec *x = ctx;
+    return x->cur->s.rx.len >= 8 + (size_t)x->want_bytes;
+}
+
+static void run_expect_bytes(const cf_step *s, cf_exec *x)
+{
+    cf_side *c = x->cur;
+    x->want_bytes = s->n;
+    cf_io_read_until(c->fd, cf_now_ms() + x->timeout, &c->s.rx, &c->closed, &c->w, done_bytes, x);
+}
+
 static void run_expect_handshake(const cf_step *s, cf_exec *x)
 {
     (void)s;
@@ -524,6 +559,9 @@ static const cf_step_type types[CF_S_COUNT] = {
     [CF_S_EXPECT_REQUEST] = {"expect", "request", CF_S_EXPECT_REQUEST, 0, parse_none, NULL,
                              run_expect_request},
     [CF_S_ON] = {"on", NULL, CF_S_ON, CF_STEP_ALWAYS, parse_on, NULL, run_on},
+    [CF_S_RESET] = {"reset", NULL, CF_S_RESET, 0, parse_none, NULL, run_reset},
+    [CF_S_EXPECT_BYTES] = {"expect", "bytes", CF_S_EXPECT_BYTES, 0, parse_expect_bytes, NULL,
+                           run_expect_bytes},
 };
 
 const cf_step_type *cf_step_type_of(int kind)

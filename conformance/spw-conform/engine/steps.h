@@ -29,6 +29,8 @@ enum cf_step_kind {
     CF_S_EXPECT_ECHO,
     CF_S_EXPECT_REQUEST,
     CF_S_ON,
+    CF_S_RESET,
+    CF_S_EXPECT_BYTES,
     CF_S_COUNT
 };
 
@@ -73,7 +75,7 @@ typedef struct cf_step {
     int count;           /* send message count=N */
     int drop;            /* send message drop: not expected back */
     int reply_id;        /* CF_ID_*: send message to a requesting IUT */
-    /* split N gap=MS / pause MS / on fdK */
+    /* split N gap=MS / pause MS / on fdK / expect bytes N */
     int n;
     int gap_ms;
 } cf_step;

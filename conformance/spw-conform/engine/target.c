@@ -50,9 +50,15 @@ int cf_target_finish(cf_target *t, char *err, size_t errlen)
             snprintf(err, errlen, "give a target: --exec 'CMD {fd}', --connect or --listen");
             return -1;
         }
-        if (!strstr(t->exec, "{fd}") && !strstr(t->exec, "{fds}")) {
-            snprintf(err, errlen,
-                     "--exec without --connect/--listen needs {fd} or {fds} in the command");
+        t->ctl = strstr(t->exec, "{ctl}") != NULL;
+        if (!strstr(t->exec, "{fd}") && !strstr(t->exec, "{fds}") && !t->ctl) {
+            snprintf(err, errlen, "--exec without --connect/--listen needs {fd}, {fds} or {ctl} "
+                                  "in the command");
+            return -1;
+        }
+        if (t->ctl && (strstr(t->exec, "{fd}") || strstr(t->exec, "{fds}"))) {
+            snprintf(err, errlen, "--exec takes its connections as {fd}/{fds} or over {ctl}, "
+                                  "not both");
             return -1;
         }
         t->kind = CF_T_EXEC_FD;
@@ -84,7 +90,7 @@ int cf_target_fd_slots(const cf_target *t)
 {
     if (t->kind != CF_T_EXEC_FD)
         return 0;
-    return strstr(t->exec, "{fds}") ? CF_MAX_CONNS : 1;
+    return t->ctl || strstr(t->exec, "{fds}") ? CF_MAX_CONNS : 1;
 }
 
 /* {behaviour}: the spwire peer CLI flags (conformance/peers) that make the
@@ -108,7 +114,7 @@ static const char *behaviour_for(uint16_t proto)
     return "--recv --count 1000000 --timeout 600000";
 }
 
-char *cf_target_command(const cf_target *t, const int *fds, int nfds)
+char *cf_target_command(const cf_target *t, const int *fds, int nfds, int ctl)
 {
     cf_buf b = {0};
     const char *p = t->exec ? t->exec : "";
@@ -129,6 +135,8 @@ char *cf_target_command(const cf_target *t, const int *fds, int nfds)
                     else if (strcmp(key, "fds") == 0)
                         for (int i = 0; i < nfds; i++)
                             cf_buf_printf(&b, "%s%d", i ? "," : "", fds[i]);
+                    else if (strcmp(key, "ctl") == 0)
+                        cf_buf_printf(&b, "%d", ctl);
                     else if (strcmp(key, "url") == 0)
                         cf_buf_printf(&b, "%s", url ? url : "");
                     else if (strcmp(key, "proto") == 0)

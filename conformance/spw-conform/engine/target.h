@@ -10,7 +10,8 @@
 #include "conn.h"
 
 enum cf_target_kind {
-    CF_T_EXEC_FD = 0,  /* socket driver: a fresh IUT per case on socketpair ends */
+    CF_T_EXEC_FD = 0,  /* socket driver: socketpair ends handed to the IUT, as {fd}/{fds} at
+                        * its start or one by one over its control socket {ctl} */
     CF_T_CONNECT,      /* the IUT listens on addr; we connect */
     CF_T_LISTEN,       /* we listen on addr; the IUT dials */
 };
@@ -19,6 +20,9 @@ typedef struct cf_target {
     int kind;                /* CF_T_*, -1 until set */
     const cf_driver *driver; /* the transport */
     const char *exec;        /* command template or NULL */
+    int ctl;                 /* exec has {ctl}: connections go over the control socket */
+    int quiet_ms;            /* raw runs: end the observation after this long without an
+                              * event once the IUT sent its header (0: the whole window) */
     const char *url;         /* --connect / --listen as given */
     cf_addr addr;            /* parsed url */
     uint16_t proto;
@@ -53,10 +57,11 @@ int cf_target_set_url(cf_target *t, int kind, const char *url, char *err, size_t
  * target, a free port for port 0). 0 ok; -1 with the reason in err. */
 int cf_target_finish(cf_target *t, char *err, size_t errlen);
 /* How many fds the target can hand one IUT: 0 an address transport, 1
- * ({fd}), CF_MAX_CONNS ({fds}). */
+ * ({fd}), CF_MAX_CONNS ({fds} or {ctl}). */
 int cf_target_fd_slots(const cf_target *t);
-/* Expand {fd} (the first of fds) {fds} (all, comma-separated) {url}
- * {proto} {recvmax} {behaviour} in the target's command; malloc'ed. */
-char *cf_target_command(const cf_target *t, const int *fds, int nfds);
+/* Expand {fd} (the first of fds) {fds} (all, comma-separated) {ctl} (the
+ * control socket's fd, ctl) {url} {proto} {recvmax} {behaviour} in the
+ * target's command; malloc'ed. */
+char *cf_target_command(const cf_target *t, const int *fds, int nfds, int ctl);
 
 #endif

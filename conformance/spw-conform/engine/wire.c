@@ -73,6 +73,16 @@ void cf_io_close(int fd, cf_wire *w)
     log_end(w, 0, 0);
 }
 
+void cf_io_reset(int fd, cf_wire *w)
+{
+    /* a zero linger time turns the close into an abort: RST on TCP; a
+     * UNIX-domain peer sees ECONNRESET when data was unread, else EOF */
+    struct linger l = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close(fd);
+    log_end(w, 0, 1);
+}
+
 /* ------------------------------------------------------------ I/O loops */
 
 #define CF_RX_CAP ((size_t)32 * 1024 * 1024)

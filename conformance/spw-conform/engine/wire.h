@@ -33,6 +33,8 @@ int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
 /* Half-close (FIN) our side / close it, recorded on the wire. */
 void cf_io_shutdown(int fd, cf_wire *w);
 void cf_io_close(int fd, cf_wire *w);
+/* Close abortively (SO_LINGER 0: a reset where the transport has one). */
+void cf_io_reset(int fd, cf_wire *w);
 
 /* Wire log: bytes (from_iut: direction) and notes. */
 void cf_log_bytes(cf_wire *w, int from_iut, const uint8_t *p, size_t n);

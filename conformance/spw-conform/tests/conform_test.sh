@@ -376,6 +376,59 @@ fi
 expect_rc 0 "fuzz finds nothing in the conforming IUT" -- \
     "$conform" fuzz --proto pair1 --timeout 100 --exec "$(fd_cmd ok)" --iterations 40 \
     --seed 3 --out "$work/findings-ok"
+expect_out 'a fresh process per input'
+expect_out 'done: 40 inputs'
+
+# fuzz with a persistent IUT: one TCP process for many inputs, restarted
+# after the crash; the input responsible is found by replaying the recent
+# ones in fresh IUTs, confirmed, and saved with the IUT's output
+tcp_cmd() { echo "$iut --proto {proto} --tcp-listen {url} --recvmax {recvmax} --mode $1"; }
+expect_rc 1 "persistent fuzz finds and attributes the crash" -- \
+    "$conform" fuzz --proto pair1 --timeout 150 --connect tcp://127.0.0.1:0 \
+    --exec "$(tcp_cmd crash)" --iterations 3000 --seed 7 --stop-on-crash \
+    --out "$work/pfind" --self "$conform"
+expect_out 'a persistent IUT'
+expect_out '^FINDING crashed'
+expect_out 'IUT starts?'
+repro=$(ls "$work"/pfind/crashed-*.txt 2>/dev/null | head -1)
+if [ -n "$repro" ]; then
+    cp "$repro" "$work/out"
+    expect_out '^reproduced: [1-3] of 3 replays in a fresh IUT$'
+    cmd=$(sed -n 's/^replay: //p' "$repro")
+    expect_rc 1 "  its replay command reproduces it" -- bash -c "$cmd"
+    expect_out '^FAIL crashed'
+else
+    bad "  no persistent-mode reproducer saved"
+fi
+expect_rc 0 "persistent fuzz of the conforming IUT: one process, no finding" -- \
+    "$conform" fuzz --proto pair1 --timeout 100 --connect tcp://127.0.0.1:0 \
+    --exec "$(tcp_cmd ok)" --iterations 300 --seed 3 --out "$work/pok"
+expect_out 'done: 300 inputs.*, 1 IUT start,'
+# a wedged IUT (stops reading, ignores SIGTERM) is found by the liveness
+# probe between inputs and counted as hung
+expect_rc 1 "persistent fuzz finds a wedged IUT" -- \
+    "$conform" fuzz --proto pair1 --timeout 150 --kill-timeout 200 --connect tcp://127.0.0.1:0 \
+    --exec "$(tcp_cmd hang)" --iterations 3000 --seed 7 --stop-on-crash --confirm 1 \
+    --out "$work/phang" --self "$conform"
+expect_out '^FINDING hung'
+# --jobs: two workers, two IUTs
+expect_rc 0 "fuzz --jobs 2" -- \
+    "$conform" fuzz --proto pair1 --timeout 100 --connect tcp://127.0.0.1:0 \
+    --exec "$(tcp_cmd ok)" --iterations 50 --jobs 2 --seed 5 --out "$work/pjobs"
+expect_out '\[job 0\]: done: 50 inputs'
+expect_out '\[job 1\]: done: 50 inputs'
+# no --seed: a fresh one, printed; SIGINT ends the run with its summary
+"$conform" fuzz --proto pair1 --timeout 100 --connect tcp://127.0.0.1:0 --exec "$(tcp_cmd ok)" \
+    --time 60 --out "$work/pint" >"$work/out" 2>&1 &
+fpid=$!
+for _ in $(seq 1 500); do grep -q 'seed .*dictionary tokens' "$work/out" && break; sleep 0.02; done
+kill -INT "$fpid"
+wait "$fpid"
+frc=$?
+if [ "$frc" -eq 0 ]; then ok "an interrupted fuzz run exits 0 (no finding)"; else
+    bad "an interrupted fuzz run exits $frc"; tail -20 "$work/out"; fi
+expect_out 'seed [0-9]+ \(fresh\) \(--seed [0-9]+ repeats this run\)'
+expect_out 'interrupted: [0-9]+ inputs'
 
 # diff: two implementations disagree exactly where one is lax
 expect_rc 1 "diff reports where two implementations disagree" -- \

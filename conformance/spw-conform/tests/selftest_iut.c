@@ -18,6 +18,8 @@
  *   --mode exit-after-close  exits 0 once its connection is closed:
  *                 a one-shot IUT (PASS only with --iut-exit-ok 0)
  *   --mode deaf   sends its header, then never reads                 -> FAIL
+ *   --mode close  sends its header and closes at once: the fastest IUT
+ *                 there can be (scripts/bench's limit for spw-conform fuzz)
  *   --mode retry  conforming requester that also asks again by itself,
  *                 with a new id, every --retry-ms (300) ms           -> PASS
  *
@@ -56,11 +58,12 @@ enum {
     M_EXIT_AFTER_CLOSE,
     M_DEAF,
     M_RETRY,
+    M_CLOSE,
     M_COUNT
 };
 static const char *const mode_names[M_COUNT] = {
     "ok",    "lax",   "crash", "hang", "leak", "reuse", "noflag", "segv-after-close", "panic",
-    "exit-after-close", "deaf", "retry"};
+    "exit-after-close", "deaf", "retry", "close"};
 
 static int die_ms = 30;
 static int retry_ms = 300;
@@ -164,6 +167,10 @@ static void serve(int fd)
         return;
     }
     spw_handshake_sent(&hs, ol);
+    if (mode == M_CLOSE) {
+        close(fd);
+        return;
+    }
     if (spw_proto_has(proto, SPW_PF_REQUESTS))
         send_request(fd);
     if (mode == M_DEAF)
