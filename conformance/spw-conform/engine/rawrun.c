@@ -74,6 +74,8 @@ static void exchange(const cf_target *t, int fd, const uint8_t *bytes, size_t le
     /* split writes follow each other at once: separate segments (TCP_NODELAY), and a
      * reader that is slower than the writer sees them together, as on a real network */
     cf_io_write(fd, bytes, len, (size_t)split, 0, &s->rx, &closed, w);
+    if (wait_close) /* a fresh IUT: the window opens once it has spoken */
+        cf_rx_wait_first(fd, s, &closed, w, t->start_timeout_ms);
     long sent = cf_now_ms();
     if (!closed)
         observe(t, fd, sent + wait_ms, s, &closed, w);

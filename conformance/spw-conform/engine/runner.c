@@ -101,8 +101,12 @@ static int side_done(void *ctx)
 /* After the script: watch every connection for the window (ending early
  * once every expected echo is back), then half-close and check that the IUT
  * lets each connection go. */
-static void observe(cf_side *sides, int n, int timeout)
+static void observe(const cf_target *t, cf_side *sides, int n, int timeout)
 {
+    /* the window opens once the IUT has spoken: on the first connection
+     * (the process is up; a silent other fd is the IUT's choice, judged) */
+    cf_rx_wait_first(sides[0].fd, &sides[0].s, &sides[0].closed, &sides[0].w,
+                     t->start_timeout_ms);
     long deadline = cf_now_ms() + timeout;
     for (int k = 0; k < n; k++) {
         cf_side *sd = &sides[k];
@@ -323,7 +327,7 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
     cf_exec x = {.t = t, .c = c, .sides = sides, .nsides = n, .cur = &sides[0],
                  .timeout = c->timeout_ms ? c->timeout_ms : t->timeout_ms};
     run_script(&x);
-    observe(sides, n, x.timeout);
+    observe(t, sides, n, x.timeout);
     /* Stop the IUT before closing our ends: a close at teardown would be an
      * event the script never asked for (a write into it can SIGPIPE). */
     cf_ending e = {0};

@@ -147,3 +147,15 @@ int cf_rx_done_echo(void *ctx)
     cf_rx_analyse(s);
     return s->wrong || s->garbage || s->matched >= s->nexpected;
 }
+
+static int done_first(void *ctx)
+{
+    return ((cf_rx *)ctx)->rx.len > 0;
+}
+
+void cf_rx_wait_first(int fd, cf_rx *s, int *closed, cf_wire *w, int start_ms)
+{
+    if (fd < 0 || *closed || s->rx.len > 0)
+        return;
+    cf_io_read_until(fd, cf_now_ms() + start_ms, &s->rx, closed, w, done_first, s);
+}

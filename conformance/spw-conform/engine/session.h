@@ -54,6 +54,11 @@ int cf_rx_scan_requests(cf_rx *s, int stop_at_fresh);
 int cf_rx_done_handshake(void *ctx);
 int cf_rx_done_echo(void *ctx);
 int cf_rx_done_request(void *ctx);
+/* Wait (up to start_ms) until the IUT has said anything on fd — a byte,
+ * or its close. A window judges what the IUT did with our bytes; one that
+ * ran out before a slow-starting IUT (a loaded machine, a sanitizer
+ * build) even spoke would judge the machine, not the IUT. */
+void cf_rx_wait_first(int fd, cf_rx *s, int *closed, cf_wire *w, int start_ms);
 
 /* One connection of a case: our end, what came back, what we saw. */
 typedef struct cf_side {
