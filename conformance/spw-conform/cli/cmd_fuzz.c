@@ -591,6 +591,11 @@ static int run_jobs(const fuzz_opts *o, uint64_t seed)
             snprintf(logdir, sizeof logdir, "%s/job%d", o->t.log_dir, j);
             mkdir(logdir, 0700);
             mine.t.log_dir = logdir;
+            char err[300];
+            if (cf_target_for_job(&mine.t, j, err, sizeof err)) {
+                fprintf(stderr, "spw-conform fuzz: %s\n", err);
+                _exit(2);
+            }
             _exit(run_worker(&mine, j, seed + (uint64_t)j));
         }
         if (rc < 0) {
@@ -636,6 +641,11 @@ int cf_cmd_fuzz(int argc, char **argv)
     if (!o.iterations && !o.seconds)
         o.seconds = 60;
     if (cf_target_finish(&o.t, err, sizeof err)) {
+        fprintf(stderr, "spw-conform fuzz: %s\n", err);
+        goto done;
+    }
+    cf_target probe = o.t;
+    if (o.jobs > 1 && cf_target_for_job(&probe, 0, err, sizeof err)) {
         fprintf(stderr, "spw-conform fuzz: %s\n", err);
         goto done;
     }

@@ -36,6 +36,7 @@ int cf_target_set_url(cf_target *t, int kind, const char *url, char *err, size_t
     t->url = url;
     t->kind = kind;
     t->driver = d;
+    t->port_given = t->addr.port != 0;
     return 0;
 }
 
@@ -79,6 +80,33 @@ int cf_target_finish(cf_target *t, char *err, size_t errlen)
         snprintf(err, errlen, "--connect without --exec needs the IUT's real port");
         return -1;
     }
+    if (t->driver->pick(&t->addr)) {
+        snprintf(err, errlen, "no free port on %s", t->addr.host);
+        return -1;
+    }
+    return 0;
+}
+
+int cf_target_for_job(cf_target *t, int k, char *err, size_t errlen)
+{
+    if (t->kind == CF_T_EXEC_FD || t->shared)
+        return 0; /* socketpairs / one running IUT for all */
+    if (t->driver->transport == CF_TR_IPC) {
+        size_t n = strlen(t->addr.path);
+        if (n + 8 >= sizeof t->addr.path) {
+            snprintf(err, errlen, "%s: too long to add .jobN for --jobs", t->addr.path);
+            return -1;
+        }
+        snprintf(t->addr.path + n, sizeof t->addr.path - n, ".job%d", k);
+        snprintf(t->addr.url, sizeof t->addr.url, "ipc://%s", t->addr.path);
+        return 0;
+    }
+    if (t->port_given) {
+        snprintf(err, errlen, "--jobs: every worker's IUT needs its own port; give port 0 "
+                              "(%s)", t->url);
+        return -1;
+    }
+    t->addr.port = 0;
     if (t->driver->pick(&t->addr)) {
         snprintf(err, errlen, "no free port on %s", t->addr.host);
         return -1;

@@ -24,6 +24,7 @@ typedef struct cf_target {
     int quiet_ms;            /* raw runs: end the observation after this long without an
                               * event once the IUT sent its header (0: the whole window) */
     const char *url;         /* --connect / --listen as given */
+    int port_given;          /* tcp: the url named a port (not 0) */
     cf_addr addr;            /* parsed url */
     uint16_t proto;
     uint64_t recvmax;
@@ -56,6 +57,11 @@ int cf_target_set_url(cf_target *t, int kind, const char *url, char *err, size_t
 /* Check the options together and complete them (the kind of an --exec
  * target, a free port for port 0). 0 ok; -1 with the reason in err. */
 int cf_target_finish(cf_target *t, char *err, size_t errlen);
+/* A copy of the target for worker k of several (--jobs): an IUT the tool
+ * starts gets an address of its own (a tcp port picked again when the
+ * given one was 0, ipc PATH.jobK). 0; -1 with the reason in err (a fixed
+ * tcp port cannot be shared by several IUTs). */
+int cf_target_for_job(cf_target *t, int k, char *err, size_t errlen);
 /* How many fds the target can hand one IUT: 0 an address transport, 1
  * ({fd}), CF_MAX_CONNS ({fds} or {ctl}). */
 int cf_target_fd_slots(const cf_target *t);
