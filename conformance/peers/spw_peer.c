@@ -55,6 +55,7 @@ struct peer_pipe {
 
 struct spw_peer {
     const spw_peer_opts *o;
+    const char *prog; /* for the stderr lines of --ctl */
     spw_listener *l;
     int listen_fd; /* --tcp-listen, else -1 */
     int ctl_fd;    /* --ctl until its EOF, else -1 */
@@ -169,7 +170,7 @@ static void service(struct spw_peer *sp)
         }
     }
     while (ctl_ready(sp)) {
-        int fd, r = spw_peer_ctl_recv(sp->ctl_fd, 1, "spw-peer", &fd);
+        int fd, r = spw_peer_ctl_recv(sp->ctl_fd, 1, sp->prog, &fd);
         if (r == SPW_CTL_FD) {
             hand_fd(sp, fd, "ctl");
         } else if (r == SPW_CTL_EOF) {
@@ -628,6 +629,7 @@ int main(int argc, char **argv)
     struct spw_peer sp;
     memset(&sp, 0, sizeof sp);
     sp.o = &o;
+    sp.prog = prog;
     sp.listen_fd = -1;
     sp.ctl_fd = -1;
     spw_peer_err err = {"EINTERNAL", ""};

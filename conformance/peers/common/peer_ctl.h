@@ -15,13 +15,17 @@
 #define SPW_CTL_BYTE 'F'
 
 enum spw_ctl_result {
-    SPW_CTL_FD = 1,     /* *fd is a new connection; the caller owns it */
-    SPW_CTL_EOF = 0,    /* no more connections: the other end closed ctl,
-                         * or recvmsg failed (reported on stderr) */
-    SPW_CTL_BAD = -1,   /* a malformed message (another byte, no fd, more
-                         * than one fd, truncated control data): one line
-                         * on stderr, every fd it carried closed; read on */
-    SPW_CTL_AGAIN = -2  /* nonblock only: no message waiting */
+    /* *fd is a new connection; the caller owns it. */
+    SPW_CTL_FD = 1,
+    /* No more connections: the other end closed ctl, or recvmsg failed
+     * (reported on stderr). */
+    SPW_CTL_EOF = 0,
+    /* A malformed message (another byte, no fd, more than one fd, truncated
+     * control data): one line on stderr, every fd it carried closed; read
+     * on. */
+    SPW_CTL_BAD = -1,
+    /* nonblock only: no message waiting. */
+    SPW_CTL_AGAIN = -2
 };
 
 /* Receives one message from ctl and returns an spw_ctl_result; *fd is set
