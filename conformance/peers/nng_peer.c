@@ -5,10 +5,13 @@
  * names the peer protocol from the socket's NNG_OPT_PEERNAME; "rem" from
  * NNG_PIPE_EV_REM_POST (NNG reports no reason for a removal).  With --fd
  * (socket://, NNG >= 1.9 only) the add event also carries peer_pid, peer_uid
- * and peer_gid from NNG_OPT_PEER_PID/UID/GID.
+ * and peer_gid from NNG_OPT_PEER_PID/UID/GID; so does --ctl, whose fds a
+ * thread hands to the same kind of listener (nng_listener_set_int is
+ * thread-safe) while the main thread runs the behaviour.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "peer_cli.h"
+#include "peer_ctl.h"
 #include "peer_driver.h"
 #include "peer_events.h"
 
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/bus0/bus.h>
@@ -53,6 +57,11 @@ struct nng_peer {
     pthread_mutex_t lock;
     pthread_cond_t cv;
     int pipes; /* currently connected pipes */
+#if SPW_HAVE_SOCKET_FD
+    nng_listener l; /* socket:// (--fd, --ctl) */
+#endif
+    const char *prog;
+    int ctl; /* --ctl, read by ctl_thread, else -1 */
 };
 
 static const char *err_name(int rv)
@@ -336,6 +345,29 @@ static int setup_failed(struct nng_peer *np, const char *op, int rv)
     return 1;
 }
 
+#if SPW_HAVE_SOCKET_FD
+/* --ctl: every fd that arrives goes to the listener, until EOF. The main
+ * thread never waits for this one: at exit it may still block in recvmsg. */
+static void *ctl_thread(void *arg)
+{
+    struct nng_peer *np = arg;
+    int fd, r;
+
+    while ((r = spw_peer_ctl_recv(np->ctl, 0, np->prog, &fd)) != SPW_CTL_EOF) {
+        if (r != SPW_CTL_FD)
+            continue;
+        int rv = nng_listener_set_int(np->l, NNG_OPT_SOCKET_FD, fd);
+        if (rv != 0) {
+            /* NNG took no ownership: the fd is still ours. */
+            spw_ev_error("ctl", err_name(rv), nng_strerror(rv));
+            close(fd);
+        }
+    }
+    close(np->ctl);
+    return NULL;
+}
+#endif
+
 static int setup_endpoint(struct nng_peer *np, const spw_peer_opts *o, const char **op)
 {
     int rv;
@@ -349,7 +381,8 @@ static int setup_endpoint(struct nng_peer *np, const spw_peer_opts *o, const cha
          * peers may be started in any order. */
         *op = "dial";
         return nng_dial(np->sock, o->url, NULL, NNG_FLAG_NONBLOCK);
-    case SPW_EP_FD: {
+    case SPW_EP_FD:
+    case SPW_EP_CTL: {
 #if SPW_HAVE_SOCKET_FD
         nng_listener l;
         *op = "listen";
@@ -359,6 +392,16 @@ static int setup_endpoint(struct nng_peer *np, const spw_peer_opts *o, const cha
         rv = nng_listener_start(l, 0);
         if (rv != 0)
             return rv;
+        np->l = l;
+        if (o->ep == SPW_EP_CTL) {
+            pthread_t t;
+            *op = "ctl";
+            np->ctl = o->ctl;
+            if ((rv = pthread_create(&t, NULL, ctl_thread, np)) != 0)
+                return NNG_ENOMEM;
+            pthread_detach(t);
+            return 0;
+        }
         /* The listener takes over the descriptor; it only accepts
          * descriptors once started.  Every --fd goes to this one
          * listener (see conformance/interop/README.md for what NNG
@@ -401,7 +444,9 @@ int main(int argc, char **argv)
         .ipc_ok = 1,
     };
     spw_peer_opts o;
-    struct nng_peer np;
+    /* static: the --ctl thread is never joined and may still read it while
+     * the process exits. */
+    static struct nng_peer np;
     spw_peer_backend be;
     const char *op = "socket";
     int rv, code;
@@ -416,7 +461,9 @@ int main(int argc, char **argv)
     memset(&np, 0, sizeof(np));
     pthread_mutex_init(&np.lock, NULL);
     pthread_cond_init(&np.cv, NULL);
-    np.is_fd = o.ep == SPW_EP_FD;
+    np.is_fd = o.ep == SPW_EP_FD || o.ep == SPW_EP_CTL;
+    np.prog = prog;
+    np.ctl = -1;
 
     spw_ev_start("nng", nng_version(), o.proto->name);
 

@@ -10,7 +10,8 @@
 #              and with sha256sum of the generated payloads.
 # MODE socket: two nng110 peers over a socketpair (sockpair_run): req/rep,
 #              push/pull and pair1; add events must carry peer credentials.
-# MODE cli:    usage errors exit 2, --help exits 0.
+# MODE cli:    usage errors exit 2 (--fd and --ctl where socket:// is missing),
+#              --help exits 0.
 # Prints "N passed, M failed" and exits non-zero on any failure.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
@@ -176,13 +177,17 @@ cli)
         done
         if [ "$i" = nng110 ]; then
             check_rc 2 "--fd 999 needs a proto" --fd 999 --recv
+            check_rc 2 "--ctl x is not an fd" --proto pair0 --ctl x --recv
+            check_rc 2 "--ctl and --fd: two endpoints" --proto pair0 --ctl 3 --fd 4 --recv
         else
-            msg=$("$P" --proto pair0 --fd 3 --recv 2>&1 >/dev/null); rc=$?
-            if [ "$rc" = 2 ] && [[ "$msg" == *"socket:// needs NNG >= 1.9"* ]]; then
-                ok "$i cli: --fd refused"
-            else
-                bad "$i cli: --fd: exit $rc, message '$msg'"
-            fi
+            for ep in --fd --ctl; do
+                msg=$("$P" --proto pair0 $ep 3 --recv 2>&1 >/dev/null); rc=$?
+                if [ "$rc" = 2 ] && [[ "$msg" == *"socket:// needs NNG >= 1.9"* ]]; then
+                    ok "$i cli: $ep refused"
+                else
+                    bad "$i cli: $ep: exit $rc, message '$msg'"
+                fi
+            done
         fi
         # A receive that times out: exit 1 with an ETIMEDOUT error event.
         port=$(free_port)

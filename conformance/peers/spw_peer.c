@@ -20,11 +20,14 @@
  * Extra events: {"event":"handshake-failed","total":N} when the listener's
  * SPW_OPT_HANDSHAKE_FAILURES count grows (a peer sent a bad or mismatched
  * header, or timed out); {"event":"drop","reason":..} as above.
- * --fd may be repeated: every fd goes to the one listener.  --wait-close MS
+ * --fd may be repeated: every fd goes to the one listener; so does every fd
+ * that arrives on --ctl, which is read in the same poll loop (the listener
+ * has no locks: one thread).  --wait-close MS
  * (spw-peer only) waits for the peers to close every pipe.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "peer_cli.h"
+#include "peer_ctl.h"
 #include "peer_driver.h"
 #include "peer_events.h"
 
@@ -52,8 +55,10 @@ struct peer_pipe {
 
 struct spw_peer {
     const spw_peer_opts *o;
+    const char *prog; /* for the stderr lines of --ctl */
     spw_listener *l;
     int listen_fd; /* --tcp-listen, else -1 */
+    int ctl_fd;    /* --ctl until its EOF, else -1 */
     struct peer_pipe pipes[MAX_PIPES];
     int npipes;
     int rr; /* round robin for push */
@@ -133,8 +138,27 @@ static void remove_pipe(struct spw_peer *sp, int i, int code, const char *detail
     emit_rem(code, detail);
 }
 
-/* Take every pipe whose handshake finished; hand new TCP connections to the
- * listener first. Never blocks. */
+/* A new connection for the listener; op names its source in the error
+ * event when the listener refuses it. */
+static void hand_fd(struct spw_peer *sp, int fd, const char *op)
+{
+    int rc = spw_listener_set_int(sp->l, SPW_OPT_SOCKET_FD, fd);
+    if (rc != SPW_OK) {
+        spw_ev_error(op, spw_errname(rc), spw_strerror(rc));
+        close(fd);
+    }
+}
+
+/* 1 when ctl should be read now: the connections still in their handshake
+ * leave room, so the listener's SPW_ENOSPC is never reached; the rest wait
+ * in ctl's socket buffer. */
+static int ctl_ready(const struct spw_peer *sp)
+{
+    return sp->ctl_fd >= 0 && spw_listener_pending(sp->l) < SPW_PENDING_MAX_DEFAULT;
+}
+
+/* Take every pipe whose handshake finished; hand new TCP and ctl connections
+ * to the listener first. Never blocks. */
 static void service(struct spw_peer *sp)
 {
     if (sp->listen_fd >= 0) {
@@ -142,11 +166,18 @@ static void service(struct spw_peer *sp)
         while ((fd = accept(sp->listen_fd, NULL, NULL)) >= 0) {
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            int rc = spw_listener_set_int(sp->l, SPW_OPT_SOCKET_FD, fd);
-            if (rc != SPW_OK) {
-                spw_ev_error("accept", spw_errname(rc), spw_strerror(rc));
-                close(fd);
-            }
+            hand_fd(sp, fd, "accept");
+        }
+    }
+    while (ctl_ready(sp)) {
+        int fd, r = spw_peer_ctl_recv(sp->ctl_fd, 1, sp->prog, &fd);
+        if (r == SPW_CTL_FD) {
+            hand_fd(sp, fd, "ctl");
+        } else if (r == SPW_CTL_EOF) {
+            close(sp->ctl_fd);
+            sp->ctl_fd = -1;
+        } else if (r == SPW_CTL_AGAIN) {
+            break;
         }
     }
     while (spw_listener_pending(sp->l) > 0 && sp->npipes < MAX_PIPES) {
@@ -172,7 +203,7 @@ static void service(struct spw_peer *sp)
  * it is polled in short slices). */
 static void wait_activity(struct spw_peer *sp, int64_t deadline)
 {
-    struct pollfd pfd[MAX_PIPES + 1];
+    struct pollfd pfd[MAX_PIPES + 2];
     int n = 0;
     for (int i = 0; i < sp->npipes; i++) {
         if (spw_pipe_buffered(sp->pipes[i].p) > 0)
@@ -181,6 +212,8 @@ static void wait_activity(struct spw_peer *sp, int64_t deadline)
     }
     if (sp->listen_fd >= 0)
         pfd[n++] = (struct pollfd){.fd = sp->listen_fd, .events = POLLIN};
+    if (ctl_ready(sp))
+        pfd[n++] = (struct pollfd){.fd = sp->ctl_fd, .events = POLLIN};
     int t = left_ms(deadline);
     if (spw_listener_pending(sp->l) > 0 && (t < 0 || t > 5))
         t = 5;
@@ -190,7 +223,8 @@ static void wait_activity(struct spw_peer *sp, int64_t deadline)
 
 static int any_source(const struct spw_peer *sp)
 {
-    return sp->npipes > 0 || sp->listen_fd >= 0 || spw_listener_pending(sp->l) > 0;
+    return sp->npipes > 0 || sp->listen_fd >= 0 || sp->ctl_fd >= 0 ||
+           spw_listener_pending(sp->l) > 0;
 }
 
 /* Nothing to hand out yet: fail when nothing can ever arrive or the deadline
@@ -437,6 +471,10 @@ static int be_wait_close(void *ctx, int timeout_ms, spw_peer_err *err)
         close(sp->listen_fd);
         sp->listen_fd = -1;
     }
+    if (sp->ctl_fd >= 0) {
+        close(sp->ctl_fd);
+        sp->ctl_fd = -1;
+    }
     for (;;) {
         service(sp);
         for (int i = 0; i < sp->npipes; i++) {
@@ -470,6 +508,9 @@ static void be_close(void *ctx)
     if (sp->listen_fd >= 0)
         close(sp->listen_fd);
     sp->listen_fd = -1;
+    if (sp->ctl_fd >= 0)
+        close(sp->ctl_fd);
+    sp->ctl_fd = -1;
 }
 
 /* "tcp://HOST:PORT" -> addrinfo. HOST may be [v6]. */
@@ -588,7 +629,9 @@ int main(int argc, char **argv)
     struct spw_peer sp;
     memset(&sp, 0, sizeof sp);
     sp.o = &o;
+    sp.prog = prog;
     sp.listen_fd = -1;
+    sp.ctl_fd = -1;
     spw_peer_err err = {"EINTERNAL", ""};
     const char *op = "listener";
     int code = 1;
@@ -611,6 +654,9 @@ int main(int argc, char **argv)
         for (int i = 0; i < o.nfds && rv == SPW_OK; i++)
             rv = spw_listener_set_int(sp.l, SPW_OPT_SOCKET_FD, o.fds[i]);
         erc = rv == SPW_OK ? 0 : fail(&err, rv, NULL);
+        break;
+    case SPW_EP_CTL:
+        sp.ctl_fd = o.ctl;
         break;
     case SPW_EP_TCP_LISTEN:
         erc = tcp_listen(&sp, o.url, &err);

@@ -70,6 +70,10 @@ void spw_peer_usage(FILE *f, const char *prog)
             "  --fds N1,N2,...     the same as --fd N1 --fd N2 ...\n"
             "  --fd-one-by-one     with several --fd: hand over the next one only once\n"
             "                      the previous became a pipe (bounded by --timeout)\n"
+            "  --ctl N             inherited UNIX stream socket on which each further\n"
+            "                      connection arrives as one SCM_RIGHTS message (byte\n"
+            "                      'F', one fd; spw-conform's {ctl}): each goes to the\n"
+            "                      socket:// listener like an --fd; EOF: no more come\n"
             "  --tcp-listen URL    listen on tcp://HOST:PORT\n"
             "  --ipc-listen URL    listen on ipc:///PATH (NNG and nanomsg peers)\n"
             "  --ipc-connect URL   dial ipc:///PATH (NNG and nanomsg peers)\n"
@@ -280,6 +284,7 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 
     memset(o, 0, sizeof(*o));
     o->fd = -1;
+    o->ctl = -1;
     o->size = -1;
     o->count = 1;
     o->timeout_ms = SPW_DEFAULT_TIMEOUT_MS;
@@ -328,6 +333,13 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
                     BAD(bad, val);
                 p += len;
             } while (*p++ == ',');
+        } else if (match(a, "--ctl", 1, &i, argc, argv, &val)) {
+            NEED_VALUE("--ctl");
+            if (parse_ll(val, 0, INT_MAX, &v) != 0)
+                BAD("--ctl: not a file descriptor number: '%s'", val);
+            o->ep = SPW_EP_CTL;
+            o->ctl = (int)v;
+            n_ep++;
         } else if (match(a, "--tcp-listen", 1, &i, argc, argv, &val) ||
                    match(a, "--tcp-connect", 1, &i, argc, argv, &val) ||
                    match(a, "--ipc-listen", 1, &i, argc, argv, &val) ||
@@ -435,10 +447,10 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
         BAD("protocol '%s' is not supported by this peer", proto_arg);
 
     if (n_ep == 0)
-        BAD("an endpoint is required: --fd, --tcp-listen or --tcp-connect%s", "");
+        BAD("an endpoint is required: --fd, --ctl, --tcp-listen or --tcp-connect%s", "");
     if (n_ep > 1)
         BAD("only one endpoint may be given%s", "");
-    if (o->ep == SPW_EP_FD && caps && !caps->fd_ok)
+    if ((o->ep == SPW_EP_FD || o->ep == SPW_EP_CTL) && caps && !caps->fd_ok)
         BAD("%s",
             caps->fd_unsupported ? caps->fd_unsupported : "--fd is not supported by this peer");
 

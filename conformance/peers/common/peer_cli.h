@@ -24,6 +24,8 @@ enum spw_mode {
 enum spw_ep_kind {
     SPW_EP_NONE,
     SPW_EP_FD,         /* --fd N: inherited connected stream socket */
+    SPW_EP_CTL,        /* --ctl N: connections arrive over a control socket
+                        * (common/peer_ctl.h), for socket:// like --fd */
     SPW_EP_TCP_LISTEN, /* --tcp-listen URL, --ipc-listen URL */
     SPW_EP_TCP_CONNECT /* --tcp-connect URL, --ipc-connect URL */
 };
@@ -34,8 +36,8 @@ typedef struct spw_peer_caps {
     /* 1 when the backend can open protocol id (a row of spwire's table,
      * spwire/proto.h); NULL: every protocol of the table. */
     int (*proto_ok)(uint16_t id);
-    int fd_ok;                  /* --fd supported */
-    const char *fd_unsupported; /* message when it is not */
+    int fd_ok;                  /* --fd and --ctl (socket://) supported */
+    const char *fd_unsupported; /* message when they are not */
     int raw_ok;                 /* --raw supported */
     int wait_close_ok;          /* --wait-close supported */
     int ipc_ok;                 /* --ipc-listen/--ipc-connect (ipc:// URLs) supported */
@@ -57,6 +59,7 @@ typedef struct spw_peer_opts {
     int fds[SPW_PEER_MAX_FDS]; /* SPW_EP_FD: every --fd, in order */
     int nfds;
     int fd_one_by_one; /* --fd-one-by-one */
+    int ctl;           /* SPW_EP_CTL: the control socket, else -1 */
     const char *url;   /* SPW_EP_TCP_*: a tcp:// or (ipc_ok) ipc:// URL */
     enum spw_mode mode;
     unsigned char *payload; /* --send / --send-file (owned) */
