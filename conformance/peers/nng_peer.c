@@ -11,7 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "peer_cli.h"
-#include "peer_ctl.h"
+#include "spw_ctl.h"
 #include "peer_driver.h"
 #include "peer_events.h"
 
@@ -353,7 +353,7 @@ static void *ctl_thread(void *arg)
     struct nng_peer *np = arg;
     int fd, r;
 
-    while ((r = spw_peer_ctl_recv(np->ctl, 0, np->prog, &fd)) != SPW_CTL_EOF) {
+    while ((r = spw_ctl_recv(np->ctl, 0, np->prog, &fd)) != SPW_CTL_EOF) {
         if (r != SPW_CTL_FD)
             continue;
         int rv = nng_listener_set_int(np->l, NNG_OPT_SOCKET_FD, fd);

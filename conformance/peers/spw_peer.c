@@ -27,7 +27,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "peer_cli.h"
-#include "peer_ctl.h"
+#include "spw_ctl.h"
 #include "peer_driver.h"
 #include "peer_events.h"
 
@@ -170,7 +170,7 @@ static void service(struct spw_peer *sp)
         }
     }
     while (ctl_ready(sp)) {
-        int fd, r = spw_peer_ctl_recv(sp->ctl_fd, 1, sp->prog, &fd);
+        int fd, r = spw_ctl_recv(sp->ctl_fd, 1, sp->prog, &fd);
         if (r == SPW_CTL_FD) {
             hand_fd(sp, fd, "ctl");
         } else if (r == SPW_CTL_EOF) {

@@ -25,7 +25,7 @@ enum spw_ep_kind {
     SPW_EP_NONE,
     SPW_EP_FD,         /* --fd N: inherited connected stream socket */
     SPW_EP_CTL,        /* --ctl N: connections arrive over a control socket
-                        * (common/peer_ctl.h), for socket:// like --fd */
+                        * (conformance/common/spw_ctl.h), for socket:// like --fd */
     SPW_EP_TCP_LISTEN, /* --tcp-listen URL, --ipc-listen URL */
     SPW_EP_TCP_CONNECT /* --tcp-connect URL, --ipc-connect URL */
 };

@@ -346,8 +346,11 @@ static int keep_finding(worker *w, const cf_buf *b, int split, const char *from,
                       "defect that needs the IUT's state\n", nseq, nseq, base);
     else
         cf_buf_printf(&txt, "reproduced: %d of %d replays in a fresh IUT\n", reproduced, tries);
-    cf_buf_printf(&txt, "IUT output: %s\nreplay: %s\n", rr->log ? "KIND-HASH.log here" : "none",
-                  (char *)cmd.p);
+    if (rr->log)
+        cf_buf_printf(&txt, "IUT output: %s.log\n", base);
+    else
+        cf_buf_printf(&txt, "IUT output: none\n");
+    cf_buf_printf(&txt, "replay: %s\n", (char *)cmd.p);
     bad |= write_file(path, txt.p, txt.len);
     for (int k = 0; seq && k < nseq; k++) {
         snprintf(path, sizeof path, "%s.seq-%02d.bin", base, k);

@@ -100,32 +100,6 @@ int cf_accept(int lfd, int timeout_ms)
     return fd;
 }
 
-int cf_ctl_send_fd(int ctl, int fd)
-{
-    char byte = 'F';
-    struct iovec iov = {&byte, 1};
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    for (;;) {
-        ssize_t n = sendmsg(ctl, &m, MSG_NOSIGNAL);
-        if (n == 1)
-            return 0;
-        if (n < 0 && errno == EINTR)
-            continue;
-        return -1;
-    }
-}
-
 /* ------------------------------------------------------------ tcp */
 
 static int resolve(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)

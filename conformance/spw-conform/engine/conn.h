@@ -66,12 +66,6 @@ const cf_driver *cf_driver_for_url(const char *url);
 int cf_transport_by_name(const char *name);
 const char *cf_transport_name(int transport);
 
-/* The {ctl} adapter (conformance/peers/README.md): hand fd to the IUT as
- * one message on its control socket ctl — one data byte 'F' and the fd in
- * an SCM_RIGHTS control message. The caller still owns (and closes) its
- * copy of fd. 0, or -1 (errno; EPIPE: the IUT closed its end). */
-int cf_ctl_send_fd(int ctl, int fd);
-
 /* Accept one connection within timeout_ms: fd, or -1 (errno ETIMEDOUT). */
 int cf_accept(int lfd, int timeout_ms);
 /* A connected pair of stream sockets, both close-on-exec. */

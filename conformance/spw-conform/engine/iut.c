@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "spw_ctl.h"
 #include "session.h"
 #include "spwire/handshake.h"
 #include "spwire/proto.h"
@@ -72,7 +73,7 @@ static int open_exec_fd(const cf_target *t, int nconns, cf_iut *ss, const char *
         free(cmd);
         close(ctl[1]);
         for (int i = 0; rc == 0 && i < nconns; i++)
-            if (cf_ctl_send_fd(ctl[0], theirs[i]))
+            if (spw_ctl_send(ctl[0], theirs[i]))
                 break; /* the IUT is gone: the case sees its end */
         close(ctl[0]);
     } else {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "spw_ctl.h"
 #include "conn.h"
 #include "iut.h"
 #include "judge.h"
@@ -321,7 +322,7 @@ static int persist_connect(cf_persist *p)
         int sv[2];
         if (cf_socketpair(sv))
             return -1;
-        int rc = cf_ctl_send_fd(p->ctl, sv[1]);
+        int rc = spw_ctl_send(p->ctl, sv[1]);
         close(sv[1]);
         if (rc) {
             close(sv[0]);

@@ -404,6 +404,20 @@ expect_rc 0 "persistent fuzz of the conforming IUT: one process, no finding" -- 
     "$conform" fuzz --proto pair1 --timeout 100 --connect tcp://127.0.0.1:0 \
     --exec "$(tcp_cmd ok)" --iterations 300 --seed 3 --out "$work/pok"
 expect_out 'done: 300 inputs.*, 1 IUT start,'
+# socket:// persistent: each connection over {ctl} (SCM_RIGHTS), one process
+ctl_cmd() { echo "$iut --proto {proto} --ctl {ctl} --recvmax {recvmax} --mode $1"; }
+expect_rc 1 "persistent fuzz over {ctl} finds and attributes the crash" -- \
+    "$conform" fuzz --proto pair1 --timeout 150 --exec "$(ctl_cmd crash)" --iterations 3000 \
+    --seed 11 --stop-on-crash --out "$work/cfind" --self "$conform"
+expect_out 'pair1 over socket'
+expect_out 'a persistent IUT'
+expect_out '^FINDING crashed'
+expect_rc 0 "persistent fuzz over {ctl}: the conforming IUT, one process" -- \
+    "$conform" fuzz --proto pair1 --timeout 100 --exec "$(ctl_cmd ok)" --iterations 300 \
+    --seed 3 --out "$work/cok"
+expect_out 'done: 300 inputs.*, 1 IUT start,'
+expect_rc 0 "run takes a {ctl} IUT too (its case connections over the control socket)" -- \
+    "$conform" "${base[@]}" --exec "$(ctl_cmd ok)" --include 'handshake.*' --include 'frame.*' -q
 # a wedged IUT (stops reading, ignores SIGTERM) is found by the liveness
 # probe between inputs and counted as hung
 expect_rc 1 "persistent fuzz finds a wedged IUT" -- \

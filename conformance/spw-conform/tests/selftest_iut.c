@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spw_ctl.h"
 #include "spwire/error.h"
 #include "spwire/frame.h"
 #include "spwire/handshake.h"
@@ -311,7 +312,7 @@ static int tcp(const char *url, int listening)
 
 static void usage(FILE *f, const char *prog)
 {
-    fprintf(f, "usage: %s --proto NAME (--fd N | --fds N,... | --tcp-listen URL |\n"
+    fprintf(f, "usage: %s --proto NAME (--fd N | --fds N,... | --ctl N | --tcp-listen URL |\n"
                "           --tcp-connect URL) [--mode MODE] [--recvmax N] [--die-ms MS]\n"
                "           [--retry-ms MS]\n"
                "spw-conform's self-test IUT: a tiny SP implementation with planted faults.\n"
@@ -324,7 +325,7 @@ static void usage(FILE *f, const char *prog)
 
 int main(int argc, char **argv)
 {
-    int fd = -1;
+    int fd = -1, ctl = -1;
     const char *listen_url = NULL, *connect_url = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
@@ -338,6 +339,9 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--fd") == 0 || strcmp(a, "--fds") == 0) {
             fd = atoi(v); /* --fds: the first only (see the top) */
+            i++;
+        } else if (strcmp(a, "--ctl") == 0) {
+            ctl = atoi(v); /* the {ctl} adapter: connections one by one */
             i++;
         } else if (strcmp(a, "--tcp-listen") == 0) {
             listen_url = v;
@@ -382,7 +386,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!proto || (fd < 0 && !listen_url && !connect_url)) {
+    if (!proto || (fd < 0 && ctl < 0 && !listen_url && !connect_url)) {
         fprintf(stderr, "%s: --proto and an endpoint are required\n", argv[0]);
         return 2;
     }
@@ -390,6 +394,14 @@ int main(int argc, char **argv)
     if (fd >= 0) {
         serve(fd);
         after_connection();
+    }
+    if (ctl >= 0) {
+        /* each connection served in turn; the end of ctl ends the IUT */
+        int r, c;
+        while ((r = spw_ctl_recv(ctl, 0, argv[0], &c)) != SPW_CTL_EOF)
+            if (r == SPW_CTL_FD)
+                serve(c);
+        return 0;
     }
     if (connect_url) {
         int c = tcp(connect_url, 0);

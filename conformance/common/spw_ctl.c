@@ -1,6 +1,6 @@
-/* peer_ctl.c -- receives the connections of the {ctl} adapter. */
+/* spw_ctl.c -- the {ctl} adapter (spw_ctl.h). */
 #define _GNU_SOURCE /* MSG_CMSG_CLOEXEC */
-#include "peer_ctl.h"
+#include "spw_ctl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +31,7 @@ static int take_rights(struct msghdr *mh, int *first)
     return n;
 }
 
-int spw_peer_ctl_recv(int ctl, int nonblock, const char *prog, int *fd)
+int spw_ctl_recv(int ctl, int nonblock, const char *prog, int *fd)
 {
     /* Room for one int only: the kernel truncates (MSG_CTRUNC) and closes
      * whatever does not fit, so a message with more fds cannot leak them. */
@@ -75,4 +75,30 @@ int spw_peer_ctl_recv(int ctl, int nonblock, const char *prog, int *fd)
     fprintf(stderr, "%s: --ctl %d: ignored a bad message (byte 0x%02x, %d fd(s)%s)\n", prog, ctl,
             (unsigned)byte, got, (mh.msg_flags & MSG_CTRUNC) ? ", more fds truncated" : "");
     return SPW_CTL_BAD;
+}
+
+int spw_ctl_send(int ctl, int fd)
+{
+    char byte = SPW_CTL_BYTE;
+    struct iovec iov = {&byte, 1};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                       .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    for (;;) {
+        ssize_t n = sendmsg(ctl, &m, MSG_NOSIGNAL);
+        if (n == 1)
+            return 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        return -1;
+    }
 }

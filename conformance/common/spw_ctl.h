@@ -1,4 +1,6 @@
-/* peer_ctl.h -- the receiving end of the {ctl} adapter (--ctl FD).
+/* spw_ctl.h -- the {ctl} adapter, both ends: spw-conform hands a persistent
+ * socket:// IUT its connections over a control socket (spw_ctl_send); the
+ * peers and the self-test IUT receive them (spw_ctl_recv, --ctl FD).
  *
  * A persistent socket:// IUT gets one connection per message on its ctl
  * socket (a UNIX-domain stream socket): one data byte 'F' with exactly one
@@ -8,8 +10,8 @@
  * is documented for IUT authors in conformance/peers/README.md ("The {ctl}
  * adapter").
  */
-#ifndef SPW_PEER_CTL_H
-#define SPW_PEER_CTL_H
+#ifndef SPW_CTL_H
+#define SPW_CTL_H
 
 /* The data byte of every ctl message. */
 #define SPW_CTL_BYTE 'F'
@@ -33,6 +35,11 @@ enum spw_ctl_result {
  * (MSG_DONTWAIT), for callers that poll ctl themselves; else block until a
  * message or EOF.  EINTR is retried.  prog names the program in the stderr
  * lines. */
-int spw_peer_ctl_recv(int ctl, int nonblock, const char *prog, int *fd);
+int spw_ctl_recv(int ctl, int nonblock, const char *prog, int *fd);
 
-#endif /* SPW_PEER_CTL_H */
+/* Hand fd to the IUT as one message on ctl: the byte SPW_CTL_BYTE and fd
+ * in an SCM_RIGHTS control message. The caller still owns (and closes)
+ * its copy of fd. 0, or -1 (errno; EPIPE: the IUT closed its end). */
+int spw_ctl_send(int ctl, int fd);
+
+#endif /* SPW_CTL_H */
