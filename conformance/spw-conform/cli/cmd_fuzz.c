@@ -85,11 +85,13 @@ static void usage(void)
            "                    record how often it reproduced (default 3)\n"
            "  --fresh           a new IUT process for every input (as a {fd} target always)\n"
            "  --quiet MS        end an input's observation after MS without a byte once\n"
-           "                    the IUT sent its header (default 5; 0: the whole window)\n"
+           "                    the IUT sent its header (default 1; raise it for a remote\n"
+           "                    IUT; 0: the whole window)\n"
            "  --self PATH       spw-conform as the saved replay commands name it\n"
            "TARGET: the options of a run (--exec/--connect/--listen, --proto, --recvmax,\n"
            "--grace, --kill-timeout, --iut-exit-ok); --timeout is the longest observation\n"
-           "of one input, default 200 ms here.\n"
+           "of one input, default 200 ms here, and --grace (how long a fresh IUT is watched\n"
+           "for a late death) 20 ms; a finding's confirmation replays use the same.\n"
            "A finding is saved in DIR as KIND-HASH.bin (the input), KIND-HASH.txt (what\n"
            "happened, how often it reproduced, the command that replays it, with the\n"
            "environment the IUT ran with) and KIND-HASH.log (the IUT's output: a sanitizer\n"
@@ -632,7 +634,8 @@ int cf_cmd_fuzz(int argc, char **argv)
                    .self = "spw-conform"};
     cf_target_defaults(&o.t);
     o.t.timeout_ms = 200; /* the longest observation of one input */
-    o.t.quiet_ms = 5;
+    o.t.quiet_ms = 1;     /* a local IUT answers within microseconds */
+    o.t.grace_ms = 20;    /* a fresh IUT's late death: fuzzing trades some for speed */
     char err[512];
     int code = 2;
     char *logdir = NULL;
