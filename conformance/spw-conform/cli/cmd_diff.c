@@ -121,8 +121,9 @@ int cf_cmd_diff(int argc, char **argv)
     printf("spw-conform diff: %d inputs, %s\n", in.n, spw_proto_name(ta.proto));
     for (int k = 0; k < in.n; k++) {
         cf_raw_run ra, rb;
-        cf_run_raw(&ta, in.v[k].bytes.p, in.v[k].bytes.len, split, ta.timeout_ms, &ra);
-        cf_run_raw(&tb, in.v[k].bytes.p, in.v[k].bytes.len, split, tb.timeout_ms, &rb);
+        cf_send_plan plan = {split, -1};
+        cf_run_raw(&ta, in.v[k].bytes.p, in.v[k].bytes.len, &plan, ta.timeout_ms, &ra);
+        cf_run_raw(&tb, in.v[k].bytes.p, in.v[k].bytes.len, &plan, tb.timeout_ms, &rb);
         errors += ra.harness_error + rb.harness_error;
         int same = !ra.harness_error && !rb.harness_error && ra.outcome == rb.outcome &&
                    ra.nframes == rb.nframes && ra.digest == rb.digest;

@@ -261,7 +261,7 @@ typedef struct worker {
     cf_persist *persist;
     /* the last inputs, for finding which one killed a persistent IUT */
     cf_buf recent[RECENT];
-    int recent_split[RECENT];
+    cf_send_plan recent_plan[RECENT];
     const char *recent_from[RECENT];
     int nrecent, recent_at;
     finding_kind kinds[MAX_KINDS];
@@ -283,13 +283,14 @@ static int write_file(const char *path, const void *p, size_t n)
 
 /* Replay bytes in fresh IUTs n times; how often the outcome was again a
  * robustness one, and the first such run (for its log) in *first. */
-static int confirm(const cf_target *t, const cf_buf *b, int split, int n, cf_raw_run *first)
+static int confirm(const cf_target *t, const cf_buf *b, const cf_send_plan *plan, int n,
+                   cf_raw_run *first)
 {
     int hits = 0;
     memset(first, 0, sizeof *first);
     for (int k = 0; k < n && !stop_requested; k++) {
         cf_raw_run rr;
-        cf_run_raw(t, b->p, b->len, split, t->timeout_ms, &rr);
+        cf_run_raw(t, b->p, b->len, plan, t->timeout_ms, &rr);
         if (!rr.harness_error && cf_outcome_is_robustness(rr.outcome)) {
             if (!hits++)
                 *first = rr;
@@ -305,7 +306,7 @@ static int confirm(const cf_target *t, const cf_buf *b, int split, int n, cf_raw
  * that showed it; seq/nseq the inputs before it when no single input
  * reproduced (a state-dependent defect), else NULL. -1 when a file cannot
  * be written: the run must not go on losing findings. */
-static int keep_finding(worker *w, const cf_buf *b, int split, const char *from,
+static int keep_finding(worker *w, const cf_buf *b, const cf_send_plan *plan, const char *from,
                         const cf_raw_run *rr, int reproduced, int tries, const cf_buf *seq,
                         int nseq)
 {
@@ -330,7 +331,9 @@ static int keep_finding(worker *w, const cf_buf *b, int split, const char *from,
              (unsigned long long)fnv64(b->p, b->len));
     cf_buf cmd = {0};
     env_prefix(&cmd);
-    cf_buf_printf(&cmd, "%s replay %s.bin --split %d", o->self, base, split);
+    cf_buf_printf(&cmd, "%s replay %s.bin --split %d", o->self, base, plan->split);
+    if (plan->reset_at >= 0)
+        cf_buf_printf(&cmd, " --reset-at %ld", plan->reset_at);
     cf_target_args(&cmd, &o->t);
     int bad = 0;
     snprintf(path, sizeof path, "%s.bin", base);
@@ -392,9 +395,9 @@ static int attribute(worker *w, const cf_raw_run *died)
     for (int back = 0; back < w->nrecent && !stop_requested; back++) {
         int i = (w->recent_at - 1 - back + RECENT) % RECENT;
         cf_raw_run first;
-        int hits = confirm(t, &w->recent[i], w->recent_split[i], (int)w->o->confirm, &first);
+        int hits = confirm(t, &w->recent[i], &w->recent_plan[i], (int)w->o->confirm, &first);
         if (hits) {
-            int rc = keep_finding(w, &w->recent[i], w->recent_split[i], w->recent_from[i], &first,
+            int rc = keep_finding(w, &w->recent[i], &w->recent_plan[i], w->recent_from[i], &first,
                                   hits, (int)w->o->confirm, NULL, 0);
             cf_raw_run_free(&first);
             return rc;
@@ -404,15 +407,16 @@ static int attribute(worker *w, const cf_raw_run *died)
     for (int k = 0; k < w->nrecent; k++)
         seq[k] = w->recent[(w->recent_at - w->nrecent + k + RECENT) % RECENT];
     const cf_buf *last = &seq[w->nrecent - 1];
-    return keep_finding(w, last, 0, "(a sequence)", died, 0, 0, seq, w->nrecent);
+    cf_send_plan whole = {0, -1};
+    return keep_finding(w, last, &whole, "(a sequence)", died, 0, 0, seq, w->nrecent);
 }
 
-static void remember(worker *w, const cf_buf *b, int split, const char *from)
+static void remember(worker *w, const cf_buf *b, const cf_send_plan *plan, const char *from)
 {
     cf_buf *r = &w->recent[w->recent_at];
     r->len = 0;
     cf_buf_add(r, b->p, b->len);
-    w->recent_split[w->recent_at] = split;
+    w->recent_plan[w->recent_at] = *plan;
     w->recent_from[w->recent_at] = from;
     w->recent_at = (w->recent_at + 1) % RECENT;
     if (w->nrecent < RECENT)
@@ -438,11 +442,11 @@ static void progress(const worker *w, const char *what)
 
 /* A connection of an earlier input that the IUT did not let go: confirm
  * that input in fresh IUTs and keep it. */
-static int leak_found(worker *w, const cf_buf *input, int split)
+static int leak_found(worker *w, const cf_buf *input, const cf_send_plan *plan)
 {
     const fuzz_opts *o = w->o;
     cf_raw_run first;
-    int hits = confirm(&o->t, input, split, (int)o->confirm, &first);
+    int hits = confirm(&o->t, input, plan, (int)o->confirm, &first);
     if (!hits) {
         /* the fresh IUT let it go: note it with what persistence saw */
         memset(&first, 0, sizeof first);
@@ -450,7 +454,7 @@ static int leak_found(worker *w, const cf_buf *input, int split)
         snprintf(first.errmsg, sizeof first.errmsg, "the persistent IUT kept this input's "
                  "connection after our FIN; a fresh IUT did not");
     }
-    int rc = keep_finding(w, input, split, "(an earlier input)", &first, hits, (int)o->confirm,
+    int rc = keep_finding(w, input, plan, "(an earlier input)", &first, hits, (int)o->confirm,
                           NULL, 0);
     cf_raw_run_free(&first);
     return rc;
@@ -464,16 +468,21 @@ static int one_input(worker *w, cf_buf *b)
     const char *from;
     cf_model_next(w->model, b, &from);
     static const int splits[] = {0, 0, 0, 0, 0, 1, 3, 8};
-    int split = splits[rand() % 8];
-    if (split == 1 && b->len > 512)
-        split = 0;
-    remember(w, b, split, from);
+    /* one input in eight ends with a reset at a point of the IUT's own
+     * stream instead of a FIN: the peer vanishes while the IUT writes */
+    static const long resets[] = {0, 1, 4, 8, 9, 12, 100, 4096, 65536};
+    cf_send_plan plan = {splits[rand() % 8], -1};
+    if (plan.split == 1 && b->len > 512)
+        plan.split = 0;
+    if (rand() % 8 == 0)
+        plan.reset_at = resets[rand() % 9];
+    remember(w, b, &plan, from);
     cf_raw_run rr;
     long t0 = cf_now_ms();
     if (w->persist)
-        cf_persist_run(w->persist, b->p, b->len, split, o->t.timeout_ms, &rr);
+        cf_persist_run(w->persist, b->p, b->len, &plan, o->t.timeout_ms, &rr);
     else
-        cf_run_raw(&o->t, b->p, b->len, split, o->t.timeout_ms, &rr);
+        cf_run_raw(&o->t, b->p, b->len, &plan, o->t.timeout_ms, &rr);
     w->busy_ms += cf_now_ms() - t0;
     w->inputs++;
     int stop = 0;
@@ -485,7 +494,7 @@ static int one_input(worker *w, cf_buf *b)
         return stop;
     }
     w->errors_in_row = 0;
-    if (rr.leaked_input.len && leak_found(w, &rr.leaked_input, rr.leaked_split))
+    if (rr.leaked_input.len && leak_found(w, &rr.leaked_input, &rr.leaked_plan))
         stop = 1;
     cf_behaviour bh = {.hs = rr.hs, .closed_by = rr.iut_closed ? 1 : 2, .reset = rr.iut_closed == 2,
                        .close_ms = rr.close_ms, .rx = rr.rx.p, .rx_len = rr.rx.len,
@@ -499,8 +508,8 @@ static int one_input(worker *w, cf_buf *b)
             rc = attribute(w, &rr);
         else {
             cf_raw_run first;
-            int hits = confirm(&o->t, b, split, (int)o->confirm, &first);
-            rc = keep_finding(w, b, split, from, hits ? &first : &rr, hits, (int)o->confirm,
+            int hits = confirm(&o->t, b, &plan, (int)o->confirm, &first);
+            rc = keep_finding(w, b, &plan, from, hits ? &first : &rr, hits, (int)o->confirm,
                               NULL, 0);
             if (hits)
                 cf_raw_run_free(&first);
@@ -560,9 +569,9 @@ static int run_worker(const fuzz_opts *o, int job, uint64_t seed)
     cf_buf_free(&b);
     /* the last inputs' connections: a leak among them is still a finding */
     cf_buf leak;
-    int leak_split;
-    while (w->persist && !stop_requested && cf_persist_drain(w->persist, &leak, &leak_split)) {
-        leak_found(w, &leak, leak_split);
+    cf_send_plan leak_plan;
+    while (w->persist && !stop_requested && cf_persist_drain(w->persist, &leak, &leak_plan)) {
+        leak_found(w, &leak, &leak_plan);
         cf_buf_free(&leak);
     }
     char corpus[1100];

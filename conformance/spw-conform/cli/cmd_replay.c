@@ -26,10 +26,11 @@ int cf_cmd_replay(int argc, char **argv)
     cf_target_defaults(&t);
     const char *file = NULL, *keep = NULL;
     int split = 0, verbose = 0;
+    long reset_at = -1;
     char err[512];
     static const char usage[] =
-        "usage: spw-conform replay FILE [--split N] [--pcap OUT.pcap] [-v] [--keep-logs DIR]\n"
-        "                           TARGET\n";
+        "usage: spw-conform replay FILE [--split N] [--reset-at N] [--pcap OUT.pcap] [-v]\n"
+        "                           [--keep-logs DIR] TARGET\n";
     for (int i = 0; i < argc; i++) {
         int rc = cf_target_option(&t, "", argc, argv, &i, err, sizeof err);
         if (rc < 0) {
@@ -46,6 +47,12 @@ int cf_cmd_replay(int argc, char **argv)
                 return 2;
             }
             split = (int)n;
+        } else if (strcmp(a, "--reset-at") == 0 && i + 1 < argc) {
+            if (cf_parse_num(argv[++i], 0, 1 << 30, &n)) {
+                fprintf(stderr, "spw-conform replay: --reset-at: bad number '%s'\n", argv[i]);
+                return 2;
+            }
+            reset_at = (long)n;
         } else if (strcmp(a, "--pcap") == 0 && i + 1 < argc)
             t.pcap_file = argv[++i];
         else if (strcmp(a, "--keep-logs") == 0 && i + 1 < argc)
@@ -56,7 +63,9 @@ int cf_cmd_replay(int argc, char **argv)
             printf("%s"
                    "Sends FILE's bytes (a fuzz reproducer, a diff input) to the IUT as the\n"
                    "fuzzer did, N bytes per write with --split (default 0: at once), and\n"
-                   "reports the outcome.\n"
+                   "reports the outcome. --reset-at N ends the connection with a reset as\n"
+                   "soon as the IUT has sent N bytes after its header (the fuzzer's send-path\n"
+                   "inputs); without it the connection is half-closed.\n"
                    "  --pcap OUT.pcap   the exchange as a TCP capture (Wireshark, tcpdump)\n"
                    "  -v, --verbose     print the IUT's output (a sanitizer report, a panic)\n"
                    "  --keep-logs DIR   keep the IUT's output in DIR/raw.log\n"
@@ -95,7 +104,8 @@ int cf_cmd_replay(int argc, char **argv)
     }
     t.log_dir = keep ? keep : logdir;
     cf_raw_run rr;
-    cf_run_raw(&t, b.p, b.len, split, t.timeout_ms, &rr);
+    cf_send_plan plan = {split, reset_at};
+    cf_run_raw(&t, b.p, b.len, &plan, t.timeout_ms, &rr);
     int code;
     if (rr.harness_error) {
         printf("ERROR %s\n", rr.errmsg);

@@ -67,21 +67,48 @@ static void observe(const cf_target *t, int fd, long deadline, cf_rx *s, int *cl
 
 /* The exchange on one connection: write, observe, half-close, and see
  * whether the IUT lets the connection go (leaked when not). */
-static void exchange(const cf_target *t, int fd, const uint8_t *bytes, size_t len, int split,
-                     int wait_ms, int wait_close, cf_wire *w, cf_rx *s, cf_obs *o,
-                     cf_raw_run *out)
+/* until the IUT has sent reset_at bytes after its header */
+struct reset_point {
+    const cf_rx *s;
+    long at;
+};
+
+static int done_reset_point(void *ctx)
 {
-    int closed = 0;
+    const struct reset_point *r = ctx;
+    return r->s->rx.len >= 8 + (size_t)r->at;
+}
+
+/* The exchange on one connection: write, observe, then end as planned —
+ * half-close and (wait_close) see whether the IUT lets the connection go,
+ * leaked when not; or reset once the IUT has sent plan->reset_at bytes. *fd
+ * is -1 after a reset. */
+static void exchange(const cf_target *t, int *fd_io, const uint8_t *bytes, size_t len,
+                     const cf_send_plan *plan, int wait_ms, int wait_close, cf_wire *w, cf_rx *s,
+                     cf_obs *o, cf_raw_run *out)
+{
+    int closed = 0, fd = *fd_io, split = plan->split;
     /* split writes follow each other at once: separate segments (TCP_NODELAY), and a
      * reader that is slower than the writer sees them together, as on a real network */
     cf_io_write(fd, bytes, len, (size_t)split, 0, &s->rx, &closed, w);
     if (wait_close) /* a fresh IUT: the window opens once it has spoken */
         cf_rx_wait_first(fd, s, &closed, w, t->start_timeout_ms);
     long sent = cf_now_ms();
+    out->close_ms = -1;
+    if (plan->reset_at >= 0 && !closed) {
+        struct reset_point rp = {s, plan->reset_at};
+        cf_io_read_until(fd, sent + wait_ms, &s->rx, &closed, w, done_reset_point, &rp);
+        if (!closed) {
+            cf_io_reset(fd, w);
+            *fd_io = -1;
+            o->we_closed = 1;
+            o->closed = 1;
+            return;
+        }
+    }
     if (!closed)
         observe(t, fd, sent + wait_ms, s, &closed, w);
     o->closed = closed;
-    out->close_ms = -1;
     if (closed) {
         out->iut_closed = closed;
         out->close_ms = cf_now_ms() - sent;
@@ -148,8 +175,8 @@ static char *read_log_from(const char *path, long *off)
     return b;
 }
 
-int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, int wait_ms,
-               cf_raw_run *out)
+int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, const cf_send_plan *plan,
+               int wait_ms, cf_raw_run *out)
 {
     memset(out, 0, sizeof *out);
     long t0 = cf_now_ms();
@@ -175,10 +202,11 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, 
     cf_rx s;
     cf_rx_init(&s, t->proto, &t->driver->framing, NULL);
     cf_obs o = {0};
-    exchange(t, fd, bytes, len, split, wait_ms, 1, w, &s, &o, out);
+    exchange(t, &fd, bytes, len, plan, wait_ms, 1, w, &s, &o, out);
     cf_ending e = {0};
     cf_iut_finish(t, &ss, &e, NULL);
-    cf_io_close(fd, w);
+    if (fd >= 0)
+        cf_io_close(fd, w);
     if (cf_pcap_close(capture.pcap, out->errmsg, sizeof out->errmsg))
         out->harness_error = 1;
     judge_raw(&s, &o, &e, out);
@@ -210,12 +238,12 @@ struct cf_persist {
     struct watched {
         int fd;
         long deadline;
-        int split;
+        cf_send_plan plan;
         cf_buf input;
     } watched[CF_WATCH_MAX];
     int nwatched;
     cf_buf pending_leak;  /* found while waiting for room to watch */
-    int pending_split;
+    cf_send_plan pending_plan;
     char logdir_tag[480]; /* LOG_DIR/TAG: each start logs to LOG_DIR/TAG.N.log */
     char logpath[512];    /* the running process's log */
     long log_off;         /* what earlier inputs already took of it */
@@ -391,7 +419,7 @@ static void persist_check(cf_persist *p, const cf_rx *s, cf_ending *e)
 /* Look at the watched connections: closed ones are done; one whose window
  * ended is a leak (the first into *leak, 1 returned). block: wait for the
  * oldest's close or window. */
-static int reap(cf_persist *p, int block, cf_buf *leak, int *split)
+static int reap(cf_persist *p, int block, cf_buf *leak, cf_send_plan *plan)
 {
     if (block && p->nwatched) {
         int oldest = 0;
@@ -417,7 +445,7 @@ static int reap(cf_persist *p, int block, cf_buf *leak, int *split)
         }
         if (now >= x->deadline && leak && !leak->len) {
             *leak = x->input;
-            *split = x->split;
+            *plan = x->plan;
             memset(&x->input, 0, sizeof x->input);
             unwatch(p, i);
             return 1;
@@ -427,11 +455,12 @@ static int reap(cf_persist *p, int block, cf_buf *leak, int *split)
     return 0;
 }
 
-static void watch(cf_persist *p, int fd, const uint8_t *bytes, size_t len, int split, int wait_ms)
+static void watch(cf_persist *p, int fd, const uint8_t *bytes, size_t len,
+                  const cf_send_plan *plan, int wait_ms)
 {
     /* full: wait for the oldest; a leak found so is reported by the next run */
     while (p->nwatched == CF_WATCH_MAX && !p->pending_leak.len)
-        reap(p, 1, &p->pending_leak, &p->pending_split);
+        reap(p, 1, &p->pending_leak, &p->pending_plan);
     if (p->nwatched == CF_WATCH_MAX) {
         close(fd); /* one leak already waits to be reported: this one is not watched */
         return;
@@ -440,40 +469,40 @@ static void watch(cf_persist *p, int fd, const uint8_t *bytes, size_t len, int s
     memset(x, 0, sizeof *x);
     x->fd = fd;
     x->deadline = cf_now_ms() + (wait_ms < 1000 ? 1000 : wait_ms);
-    x->split = split;
+    x->plan = *plan;
     cf_buf_add(&x->input, bytes, len);
 }
 
-int cf_persist_drain(cf_persist *p, cf_buf *input, int *split)
+int cf_persist_drain(cf_persist *p, cf_buf *input, cf_send_plan *plan)
 {
     memset(input, 0, sizeof *input);
     if (p->pending_leak.len) {
         *input = p->pending_leak;
-        *split = p->pending_split;
+        *plan = p->pending_plan;
         memset(&p->pending_leak, 0, sizeof p->pending_leak);
         return 1;
     }
     while (p->nwatched) {
-        if (reap(p, 0, input, split))
+        if (reap(p, 0, input, plan))
             return 1;
-        if (reap(p, 1, input, split))
+        if (reap(p, 1, input, plan))
             return 1;
     }
     return 0;
 }
 
-int cf_persist_run(cf_persist *p, const uint8_t *bytes, size_t len, int split, int wait_ms,
-                   cf_raw_run *out)
+int cf_persist_run(cf_persist *p, const uint8_t *bytes, size_t len, const cf_send_plan *plan,
+                   int wait_ms, cf_raw_run *out)
 {
     const cf_target *t = p->t;
     memset(out, 0, sizeof *out);
     long t0 = cf_now_ms();
     if (p->pending_leak.len) {
         out->leaked_input = p->pending_leak;
-        out->leaked_split = p->pending_split;
+        out->leaked_plan = p->pending_plan;
         memset(&p->pending_leak, 0, sizeof p->pending_leak);
     } else
-        reap(p, 0, &out->leaked_input, &out->leaked_split);
+        reap(p, 0, &out->leaked_input, &out->leaked_plan);
     if (!p->running && persist_start(p, out->errmsg, sizeof out->errmsg)) {
         out->harness_error = 1;
         return -1;
@@ -501,11 +530,11 @@ int cf_persist_run(cf_persist *p, const uint8_t *bytes, size_t len, int split, i
         }
     } else {
         p->fresh = 0;
-        exchange(t, fd, bytes, len, split, wait_ms, 0, NULL, &s, &o, out);
-        if (o.closed)
+        exchange(t, &fd, bytes, len, plan, wait_ms, 0, NULL, &s, &o, out);
+        if (fd >= 0 && o.closed)
             close(fd);
-        else
-            watch(p, fd, bytes, len, split, wait_ms);
+        else if (fd >= 0)
+            watch(p, fd, bytes, len, plan, wait_ms);
         persist_check(p, &s, &e);
     }
     out->iut_ended = e.crashed || e.exited || e.hung || !p->running;

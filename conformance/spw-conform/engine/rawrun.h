@@ -20,6 +20,15 @@
 #include "buf.h"
 #include "target.h"
 
+/* How an input is sent and how its connection ends. */
+typedef struct cf_send_plan {
+    int split;      /* bytes per write, 0: at once */
+    long reset_at;  /* -1: a half-close (FIN) after the input, the IUT's close awaited;
+                     * N >= 0: a reset (SO_LINGER 0) as soon as the IUT has sent N
+                     * bytes after its header, or the window ends: the peer vanishes
+                     * while the IUT writes (its send path) */
+} cf_send_plan;
+
 typedef struct cf_raw_run {
     int outcome;             /* closed / open / crashed / hung / leaked / ... */
     int harness_error;       /* the run could not happen (errmsg says why) */
@@ -40,18 +49,18 @@ typedef struct cf_raw_run {
      * within the leak window after our FIN (its bytes, malloc'ed; len 0
      * when none): a leak found while this input ran */
     cf_buf leaked_input;
-    int leaked_split;
+    cf_send_plan leaked_plan;
 } cf_raw_run;
 
 /* Free the run's buffers (rx, log). */
 void cf_raw_run_free(cf_raw_run *r);
 
-/* A fresh IUT for bytes: written split bytes per write (0: at once),
- * watched for wait_ms (less with t->quiet_ms), half-closed, the IUT given
- * one window to close, then its process watched for the grace period and
- * stopped. 0 ran (out filled); -1 harness error (out->errmsg). */
-int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, int split, int wait_ms,
-               cf_raw_run *out);
+/* A fresh IUT for bytes, sent and ended per plan: watched for wait_ms
+ * (less with t->quiet_ms), half-closed and the IUT given one window to
+ * close (or reset, plan->reset_at), then its process watched for the grace
+ * period and stopped. 0 ran (out filled); -1 harness error (out->errmsg). */
+int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, const cf_send_plan *plan,
+               int wait_ms, cf_raw_run *out);
 
 /* The persistent IUT. */
 typedef struct cf_persist cf_persist;
@@ -73,12 +82,12 @@ cf_persist *cf_persist_new(const cf_target *t, const char *tag);
  * out->iut_ended with the outcome crashed / exited / hung, and the next
  * input restarts it. 0 ran; -1 harness error (the IUT could not be
  * started or reached at all: out->errmsg). */
-int cf_persist_run(cf_persist *p, const uint8_t *bytes, size_t len, int split, int wait_ms,
-                   cf_raw_run *out);
-/* Wait out the connections still being watched; 1 and *input (the bytes
- * of a leaked connection's input, to free) for each leak, 0 when none is
- * left. */
-int cf_persist_drain(cf_persist *p, cf_buf *input, int *split);
+int cf_persist_run(cf_persist *p, const uint8_t *bytes, size_t len, const cf_send_plan *plan,
+                   int wait_ms, cf_raw_run *out);
+/* Wait out the connections still being watched; 1 with *input (the bytes
+ * of a leaked connection's input, to free) and its plan for each leak, 0
+ * when none is left. */
+int cf_persist_drain(cf_persist *p, cf_buf *input, cf_send_plan *plan);
 /* How often the process was (re)started. */
 long cf_persist_starts(const cf_persist *p);
 /* Stop the IUT (SIGTERM, --kill-timeout) and free. */
