@@ -396,12 +396,13 @@ int main(int argc, char **argv)
         after_connection();
     }
     if (ctl >= 0) {
-        /* each connection served in turn; the end of ctl ends the IUT */
+        /* each connection served in turn; after the end of ctl (no more
+         * connections) it carries on as after its --fd connection */
         int r, c;
         while ((r = spw_ctl_recv(ctl, 0, argv[0], &c)) != SPW_CTL_EOF)
             if (r == SPW_CTL_FD)
                 serve(c);
-        return 0;
+        after_connection();
     }
     if (connect_url) {
         int c = tcp(connect_url, 0);
