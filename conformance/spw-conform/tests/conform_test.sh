@@ -9,7 +9,9 @@
 #       FAIL; crash (also one that follows the last event), exit of its own,
 #       hang and leak detection; the preflight, the time budget, requester
 #       retry timers, --recvmax 0, report paths checked up front; exit codes
-#       0/1/2/3, the TCP roles, JUnit/JSON output, fuzz, replay, diff
+#       0/1/2/3, the TCP roles, JUnit/JSON output, --update-expect, a {ctl}
+#       IUT; fuzz (fresh and persistent over TCP and {ctl}: crash found and
+#       attributed, a wedged IUT found, --jobs, SIGINT), replay, diff
 #
 # Environment (set by CMake): SPW_CONFORM, SPW_CONFORM_IUT, SPW_CONFORM_EXPECT,
 # SPW_CONFORM_CASES.  SPW_CONFORM_TIMEOUT overrides the per-case window (ms).
