@@ -212,7 +212,9 @@ static uint64_t defect_key(int outcome, const char *log)
     const char *line = NULL;
     for (int k = 0; marks[k] && !line && log; k++)
         line = strstr(log, marks[k]);
-    for (const char *p = line; p && *p && *p != '\n' && n + 1 < sizeof norm; p++) {
+    /* the report's words only: an IUT's other output interleaved on the
+     * same line (a peer's JSON events) and the numbers are not the defect */
+    for (const char *p = line; p && *p && *p != '\n' && *p != '{' && n + 1 < sizeof norm; p++) {
         if (*p == '0' && p[1] == 'x') { /* an address */
             p += 2;
             while ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
@@ -224,6 +226,8 @@ static uint64_t defect_key(int outcome, const char *log)
             continue;
         norm[n++] = *p;
     }
+    while (n && norm[n - 1] == ' ')
+        n--;
     norm[n] = 0;
     return fnv64(norm, n) ^ (uint64_t)outcome;
 }
@@ -302,16 +306,12 @@ static int confirm(const cf_target *t, const cf_buf *b, const cf_send_plan *plan
     return hits;
 }
 
-/* Keep a finding (or count a repeat of one already kept). rr is the run
- * that showed it; seq/nseq the inputs before it when no single input
- * reproduced (a state-dependent defect), else NULL. -1 when a file cannot
- * be written: the run must not go on losing findings. */
-static int keep_finding(worker *w, const cf_buf *b, const cf_send_plan *plan, const char *from,
-                        const cf_raw_run *rr, int reproduced, int tries, const cf_buf *seq,
-                        int nseq)
+/* A defect already kept (same outcome, same first report line): count it
+ * on that finding and return 1; 0 when it is new. Checked before any
+ * replay, so a defect met at every input costs one lookup, not a bisection. */
+static int known_defect(worker *w, int outcome, const char *log, const cf_buf *b, const char *from)
 {
-    const fuzz_opts *o = w->o;
-    uint64_t key = defect_key(rr->outcome, rr->log);
+    uint64_t key = defect_key(outcome, log);
     for (int k = 0; k < w->nkinds; k++)
         if (w->kinds[k].key == key) {
             w->kinds[k].count++;
@@ -324,8 +324,27 @@ static int keep_finding(worker *w, const cf_buf *b, const cf_send_plan *plan, co
                         (unsigned long long)fnv64(b->p, b->len), from, w->kinds[k].count);
                 fclose(f);
             }
-            return 0;
+            return 1;
         }
+    return 0;
+}
+
+/* Keep a finding (or count a repeat of one already kept). rr is the run
+ * that showed it; seq/nseq the inputs before it when no single input
+ * reproduced (a state-dependent defect), else NULL. -1 when a file cannot
+ * be written: the run must not go on losing findings. */
+static int keep_finding(worker *w, const cf_buf *b, const cf_send_plan *plan, const char *from,
+                        const cf_raw_run *rr, int reproduced, int tries, const cf_buf *seq,
+                        int nseq)
+{
+    const fuzz_opts *o = w->o;
+    uint64_t key = defect_key(rr->outcome, rr->log);
+    const char *detail = rr->errmsg[0] ? rr->errmsg
+                         : rr->outcome == CF_O_LEAKED
+                             ? "the IUT kept the connection open after our FIN"
+                             : "";
+    if (known_defect(w, rr->outcome, rr->log, b, from))
+        return 0;
     char base[1024], path[1100];
     snprintf(base, sizeof base, "%s/%s-%016llx", o->out, cf_outcome_name(rr->outcome),
              (unsigned long long)fnv64(b->p, b->len));
@@ -344,7 +363,7 @@ static int keep_finding(worker *w, const cf_buf *b, const cf_send_plan *plan, co
     snprintf(path, sizeof path, "%s.txt", base);
     cf_buf txt = {0};
     cf_buf_printf(&txt, "finding: %s\nseed input: %s\ndetail: %s\n", cf_outcome_name(rr->outcome),
-                  from, rr->errmsg);
+                  from, detail);
     if (seq)
         cf_buf_printf(&txt, "reproduced: no single input does in a fresh IUT (%d tried); the "
                       "%d inputs before the IUT died are in %s.seq-N.bin, oldest first: a "
@@ -366,7 +385,7 @@ static int keep_finding(worker *w, const cf_buf *b, const cf_send_plan *plan, co
         snprintf(job, sizeof job, "[job %d] ", w->job);
     printf("%sFINDING %s (input %lld, from %s): %s\n  %s\n  replay: %s\n", job,
            cf_outcome_name(rr->outcome), w->inputs, from,
-           rr->errmsg, seq ? "no single input reproduces it: the sequence is saved"
+           detail, seq ? "no single input reproduces it: the sequence is saved"
                            : "see the .txt for how often it reproduced",
            (char *)cmd.p);
     fflush(stdout);
@@ -389,9 +408,11 @@ static int keep_finding(worker *w, const cf_buf *b, const cf_send_plan *plan, co
 /* A persistent IUT died or stopped answering after the current input:
  * replay the recent inputs (newest first) in fresh IUTs; the first that
  * reproduces is the finding; none: the sequence is saved. */
-static int attribute(worker *w, const cf_raw_run *died)
+static int attribute(worker *w, const cf_raw_run *died, const cf_buf *current, const char *from)
 {
     const cf_target *t = &w->o->t;
+    if (known_defect(w, died->outcome, died->log, current, from))
+        return 0;
     for (int back = 0; back < w->nrecent && !stop_requested; back++) {
         int i = (w->recent_at - 1 - back + RECENT) % RECENT;
         cf_raw_run first;
@@ -445,6 +466,8 @@ static void progress(const worker *w, const char *what)
 static int leak_found(worker *w, const cf_buf *input, const cf_send_plan *plan)
 {
     const fuzz_opts *o = w->o;
+    if (known_defect(w, CF_O_LEAKED, NULL, input, "(an earlier input)"))
+        return 0;
     cf_raw_run first;
     int hits = confirm(&o->t, input, plan, (int)o->confirm, &first);
     if (!hits) {
@@ -505,7 +528,9 @@ static int one_input(worker *w, cf_buf *b)
         long long before = w->findings;
         int rc;
         if (w->persist && rr.iut_ended)
-            rc = attribute(w, &rr);
+            rc = attribute(w, &rr, b, from);
+        else if (known_defect(w, rr.outcome, rr.log, b, from))
+            rc = 0;
         else {
             cf_raw_run first;
             int hits = confirm(&o->t, b, &plan, (int)o->confirm, &first);

@@ -96,8 +96,10 @@ static int open_exec_fd(const cf_target *t, int nconns, cf_iut *ss, const char *
 /* Reach the IUT: a socketpair per connection for the socket driver, else
  * an address the IUT listens on (we connect) or that we listen on (it
  * dials). The IUT is started here unless it is shared. */
-int cf_iut_open(const cf_target *t, const char *tag, int nconns, cf_iut *ss, cf_wire *w)
+int cf_iut_open(const cf_target *tin, const char *tag, int nconns, cf_iut *ss, cf_wire *w)
 {
+    cf_target local = *tin; /* this IUT's own address (cf_target_fresh_addr) */
+    const cf_target *t = &local;
     memset(ss, 0, sizeof *ss);
     for (int i = 0; i < CF_MAX_CONNS; i++)
         ss->fds[i] = -1;
@@ -105,6 +107,10 @@ int cf_iut_open(const cf_target *t, const char *tag, int nconns, cf_iut *ss, cf_
     if (t->log_dir && tag)
         snprintf(ss->logpath, sizeof ss->logpath, "%s/%s.log", t->log_dir, tag);
     const char *lp = ss->logpath[0] ? ss->logpath : NULL;
+    if (cf_target_fresh_addr(&local)) {
+        snprintf(ss->err, sizeof ss->err, "no free port on %.100s", local.addr.host);
+        return -1;
+    }
     const char *url = t->addr.url;
     const cf_driver *d = t->driver;
 

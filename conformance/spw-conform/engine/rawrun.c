@@ -226,7 +226,8 @@ int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, const cf_se
 #define CF_WATCH_MAX 64
 
 struct cf_persist {
-    const cf_target *t;
+    const cf_target *t;   /* &tt */
+    cf_target tt;         /* the run's target, with this IUT's own address */
     spw_proc proc;
     int have_proc;  /* the tool started it (not a shared IUT) */
     int running;    /* started and not known to have ended */
@@ -259,7 +260,8 @@ cf_persist *cf_persist_new(const cf_target *t, const char *tag)
     cf_persist *p = calloc(1, sizeof *p);
     if (!p)
         abort();
-    p->t = t;
+    p->tt = *t;
+    p->t = &p->tt;
     p->ctl = p->lfd = -1;
     p->proc.pid = -1;
     if (t->log_dir)
@@ -302,6 +304,10 @@ static void persist_stop(cf_persist *p)
 static int persist_start(cf_persist *p, char *err, size_t errlen)
 {
     const cf_target *t = p->t;
+    if (cf_target_fresh_addr(&p->tt)) {
+        snprintf(err, errlen, "no free port on %.100s", t->addr.host);
+        return -1;
+    }
     p->logpath[0] = 0;
     p->log_off = 0;
     if (p->logdir_tag[0] && !t->shared)
@@ -371,24 +377,31 @@ static int persist_connect(cf_persist *p)
     }
 }
 
-/* Does the running IUT still answer a fresh connection with its header? */
+/* Does the running IUT still answer a fresh connection with its header?
+ * Three tries: an implementation may lose or refuse one connection (NNG
+ * 1.10.1 drops fds handed to it close together, F3; its pair refuses one
+ * while the last pipe is torn down) without having stopped answering. */
 static int persist_alive(cf_persist *p)
 {
-    int fd = persist_connect(p);
-    if (fd < 0)
-        return 0;
-    cf_rx s;
-    cf_rx_init(&s, p->t->proto, &p->t->driver->framing, NULL);
-    int closed = 0;
-    uint8_t h[8];
-    spw_handshake_encode(h, (uint16_t)spw_proto_peer(p->t->proto));
-    cf_io_write(fd, h, 8, 0, 0, &s.rx, &closed, NULL);
-    cf_io_read_until(fd, cf_now_ms() + p->t->timeout_ms, &s.rx, &closed, NULL,
-                     cf_rx_done_handshake, &s);
-    int ok = s.rx.len >= 8 && memcmp(s.rx.p, s.hs_want, 8) == 0;
-    close(fd);
-    cf_rx_free(&s);
-    return ok;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int fd = persist_connect(p);
+        if (fd < 0)
+            return 0;
+        cf_rx s;
+        cf_rx_init(&s, p->t->proto, &p->t->driver->framing, NULL);
+        int closed = 0;
+        uint8_t h[8];
+        spw_handshake_encode(h, (uint16_t)spw_proto_peer(p->t->proto));
+        cf_io_write(fd, h, 8, 0, 0, &s.rx, &closed, NULL);
+        cf_io_read_until(fd, cf_now_ms() + p->t->timeout_ms, &s.rx, &closed, NULL,
+                         cf_rx_done_handshake, &s);
+        int ok = s.rx.len >= 8 && memcmp(s.rx.p, s.hs_want, 8) == 0;
+        close(fd);
+        cf_rx_free(&s);
+        if (ok)
+            return 1;
+    }
+    return 0;
 }
 
 /* After an input: did the process end, or does it no longer answer? */
@@ -401,7 +414,8 @@ static void persist_check(cf_persist *p, const cf_rx *s, cf_ending *e)
         if (!ended) {
             e->hung = 1;
             snprintf(e->detail, sizeof e->detail,
-                     "the IUT no longer completes a handshake on a new connection (wedged)%s",
+                     "the IUT no longer completes a handshake on a new connection (3 tried: "
+                     "wedged)%s",
                      p->have_proc ? "; stopped" : "");
             persist_stop(p);
             return;

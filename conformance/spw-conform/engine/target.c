@@ -87,6 +87,15 @@ int cf_target_finish(cf_target *t, char *err, size_t errlen)
     return 0;
 }
 
+int cf_target_fresh_addr(cf_target *t)
+{
+    if (t->kind == CF_T_EXEC_FD || t->shared || t->port_given ||
+        t->driver->transport != CF_TR_TCP)
+        return 0;
+    t->addr.port = 0;
+    return t->driver->pick(&t->addr);
+}
+
 int cf_target_for_job(cf_target *t, int k, char *err, size_t errlen)
 {
     if (t->kind == CF_T_EXEC_FD || t->shared)

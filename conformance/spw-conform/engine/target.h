@@ -57,6 +57,12 @@ int cf_target_set_url(cf_target *t, int kind, const char *url, char *err, size_t
 /* Check the options together and complete them (the kind of an --exec
  * target, a free port for port 0). 0 ok; -1 with the reason in err. */
 int cf_target_finish(cf_target *t, char *err, size_t errlen);
+/* Before the tool starts an IUT on an address it picked itself (tcp port
+ * 0 given): a new port for this start. A killed IUT's port can linger
+ * (TIME_WAIT of the connections it held), and an implementation that does
+ * not set SO_REUSEADDR would then fail to listen on it. 0, or -1 when no
+ * port is free. Other targets are left as they are. */
+int cf_target_fresh_addr(cf_target *t);
 /* A copy of the target for worker k of several (--jobs): an IUT the tool
  * starts gets an address of its own (a tcp port picked again when the
  * given one was 0, ipc PATH.jobK). 0; -1 with the reason in err (a fixed
