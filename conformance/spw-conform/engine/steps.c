@@ -137,7 +137,8 @@ static int parse_hex(const cf_step_parse *ctx, const char *what, const char *v, 
     return 0;
 }
 
-/* key=value words; drop_ok: the bare word 'drop' too */
+/* A key=value word split in place: *v points at the value. -1 (reason in ctx) when
+ * there is no =. */
 static int split_kv(const cf_step_parse *ctx, char *k, char **v)
 {
     *v = strchr(k, '=');
