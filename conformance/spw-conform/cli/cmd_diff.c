@@ -102,14 +102,8 @@ int cf_cmd_diff(int argc, char **argv)
         return 2;
     }
     char dcases[4096];
-    if (use_cases && !cases) {
-        if (cf_data_path("cases", dcases, sizeof dcases, err, sizeof err)) {
-            fprintf(stderr, "spw-conform diff: ERROR finding the case catalogue: %s\n", err);
-            return 2;
-        }
-        cases = dcases;
-    }
-    if (use_cases && cf_inputs_add_cases(&in, cases, &ta))
+    if (use_cases && (cf_data_cases(&cases, dcases, sizeof dcases, "spw-conform diff") ||
+                      cf_inputs_add_cases(&in, cases, &ta)))
         return 2;
     if (in.n == 0) {
         fprintf(stderr, "spw-conform diff: no inputs\n");

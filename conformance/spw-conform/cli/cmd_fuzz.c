@@ -696,13 +696,8 @@ int cf_cmd_fuzz(int argc, char **argv)
         goto done;
     }
     char cases[4096];
-    if (!o.cases) {
-        if (cf_data_path("cases", cases, sizeof cases, err, sizeof err)) {
-            fprintf(stderr, "spw-conform fuzz: ERROR finding the case catalogue: %s\n", err);
-            goto done;
-        }
-        o.cases = cases;
-    }
+    if (cf_data_cases(&o.cases, cases, sizeof cases, "spw-conform fuzz"))
+        goto done;
     if (cf_inputs_add_cases(&o.seeds, o.cases, &o.t))
         goto done;
     uint8_t hs[8];

@@ -402,13 +402,8 @@ int cf_cmd_run(int argc, char **argv)
         goto out;
     }
     char cases[4096];
-    if (!o.cases) {
-        if (cf_data_path("cases", cases, sizeof cases, err, sizeof err)) {
-            fprintf(stderr, "spw-conform: ERROR finding the case catalogue: %s\n", err);
-            goto out;
-        }
-        o.cases = cases;
-    }
+    if (cf_data_cases(&o.cases, cases, sizeof cases, "spw-conform"))
+        goto out;
     if (cf_load(&cat, o.cases, err, sizeof err)) {
         fprintf(stderr, "spw-conform: ERROR in the case catalogue: %s\n", err);
         goto out;

@@ -73,3 +73,16 @@ int cf_data_path(const char *sub, char *out, size_t outlen, char *err, size_t er
              sub, data, from, fits ? strerror(errno) : "path too long", sub);
     return -1;
 }
+
+int cf_data_cases(const char **cases, char *buf, size_t len, const char *prog)
+{
+    char err[1024];
+    if (*cases)
+        return 0;
+    if (cf_data_path("cases", buf, len, err, sizeof err)) {
+        fprintf(stderr, "%s: ERROR finding the case catalogue: %s\n", prog, err);
+        return -1;
+    }
+    *cases = buf;
+    return 0;
+}

@@ -24,4 +24,10 @@ void cf_data_dir_set(const char *dir);
  * fit in out or the program's location cannot be read). */
 int cf_data_path(const char *sub, char *out, size_t outlen, char *err, size_t errlen);
 
+/* The catalogue a command reads: *cases as given (--cases), or when NULL
+ * DATA/cases written into buf, *cases then pointing at buf. 0 ok; -1 with
+ * "PROG: ERROR finding the case catalogue: WHY" on stderr (prog: the
+ * command, e.g. "spw-conform fuzz"). */
+int cf_data_cases(const char **cases, char *buf, size_t len, const char *prog);
+
 #endif
