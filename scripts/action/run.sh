@@ -30,7 +30,6 @@
 #   options, split as a shell would split words, without expansions)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-SPW_ROOT=$root
 . "$root/scripts/lib/common.sh"
 
 die() { echo "spwire action: $*" >&2; exit 2; }
@@ -59,9 +58,10 @@ cmake_ok() {
 
 do_deps() {
     group "spwire: build dependencies"
-    command -v apt-get >/dev/null && command -v dpkg-query >/dev/null ||
+    if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
         die "this action installs its build dependencies with apt-get (a Debian or Ubuntu runner);" \
             "elsewhere provide cmake >= $cmake_min, a C compiler, make, pkg-config and cmocka"
+    fi
     # The runners' images carry their own cmake, gcc and make outside dpkg's
     # view: they are used as they are, and only what is missing is installed.
     local pk=(pkg-config libcmocka-dev)
@@ -111,8 +111,8 @@ do_run() {
     [ -z "${INPUT_CONNECT:-}" ] || args+=(--connect "$INPUT_CONNECT")
     [ -z "${INPUT_LISTEN:-}" ] || args+=(--listen "$INPUT_LISTEN")
     [ -z "${INPUT_EXPECT:-}" ] || args+=(--expect "$INPUT_EXPECT")
-    local g globs=()
-    read -ra globs <<<"${INPUT_CASES//,/ }"   # read: no pathname expansion
+    local g globs=() cases=${INPUT_CASES:-}
+    read -ra globs <<<"${cases//,/ }"   # read: no pathname expansion
     for g in "${globs[@]}"; do
         [[ $g == -* ]] && die "cases: '$g' is not a case-id glob"
         args+=(--include "$g")
