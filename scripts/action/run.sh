@@ -12,9 +12,9 @@
 #          no such command is on PATH; apt-get runs only when something is
 #          missing. CMake must be 3.25 or newer.
 #   build  builds spw-conform and spw-peer from this checkout (the action's
-#          own version) in $SPW_ACTION_DIR/build, installs them into
-#          $SPW_ACTION_DIR/prefix (cmake --install), writes the step output
-#          prefix and puts PREFIX/bin on the job's PATH ($GITHUB_PATH).
+#          own version) in $RUNNER_TEMP/spwire/build, installs them into
+#          $RUNNER_TEMP/spwire/prefix (cmake --install), writes the step
+#          output prefix and puts PREFIX/bin on the job's PATH ($GITHUB_PATH).
 #   run    runs spw-conform's catalogue against the implementation under test
 #          and exits with spw-conform's status: 0 every gated case passed,
 #          1 a conformance failure or an expectations mismatch, 2 harness
@@ -75,7 +75,7 @@ do_deps() {
 }
 
 do_build() {
-    local dir=${SPW_ACTION_DIR:?SPW_ACTION_DIR: the directory for the build and the prefix is not set}
+    local dir=${RUNNER_TEMP:?RUNNER_TEMP is not set (a runner sets it)}/spwire
     local prefix=$dir/prefix
     group "spwire: build spw-conform and spw-peer into $prefix"
     # Release, no reference peers (they need NNG and nanomsg), no fuzz drivers:
