@@ -5,7 +5,7 @@
 # executes the same code a runner does. README.md in this folder documents
 # the action for its users.
 #
-# usage: scripts/action/run.sh deps | build | run | --help
+# usage: scripts/action/run.sh deps | build | run | --help | --version
 #
 #   deps   installs what building needs on a Debian/Ubuntu runner (root or
 #          sudo): pkg-config and libcmocka-dev, and cmake, make and gcc when
@@ -154,5 +154,6 @@ case "${1:-}" in
     build) do_build ;;
     run) do_run ;;
     -h | --help) usage ;;
+    --version) spw_print_version ;;
     *) usage >&2; exit 2 ;;
 esac
