@@ -577,7 +577,7 @@ static int run_worker(const fuzz_opts *o, int job, uint64_t seed)
     if (!o->fresh && cf_persist_possible(&o->t))
         w->persist = cf_persist_new(&o->t, tag);
     w->t0 = cf_now_ms();
-    char jobs[16] = "";
+    char jobs[24] = "";
     if (o->jobs > 1)
         snprintf(jobs, sizeof jobs, " [job %d]", job);
     printf("spw-conform fuzz%s: seed %llu, %d seeds, %d dictionary tokens, %s IUT\n", jobs,

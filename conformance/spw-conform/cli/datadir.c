@@ -31,13 +31,13 @@ static int data_from_exe(char *out, size_t outlen, char *err, size_t errlen)
     for (int up = 0; up < 2; up++) {
         char *slash = strrchr(exe, '/');
         if (!slash) {
-            snprintf(err, errlen, "this program's location '%s' has no directory", exe);
+            snprintf(err, errlen, "this program's location '%.300s' has no directory", exe);
             return -1;
         }
         *slash = '\0';
     }
     if ((size_t)snprintf(out, outlen, "%s/share/spwire", exe) >= outlen) {
-        snprintf(err, errlen, "this program's prefix '%s' is too long", exe);
+        snprintf(err, errlen, "this program's prefix '%.300s' is too long", exe);
         return -1;
     }
     return 0;
