@@ -97,6 +97,7 @@ struct impl {
  * conformance/expectations/interop/, its lines in CMakeLists.txt. */
 static const struct impl IMPLS[] = {
     {"nng110", "spw-nng110-peer", T_SOCKET | T_TCP, ALL_PROTOS, "", 1, 0},
+    {"nng112", "spw-nng112-peer", T_SOCKET | T_TCP, ALL_PROTOS, "", 1, 0},
     {"nng15", "spw-nng15-peer", T_TCP, ALL_PROTOS, "", 1, 0},
     {"nanomsg", "spw-nanomsg-peer", T_TCP, "pair0 req rep pub sub push pull surveyor respondent bus",
      "pub bus", 0, 1000},
