@@ -410,7 +410,12 @@ static void persist_check(cf_persist *p, const cf_rx *s, cf_ending *e)
     const cf_target *t = p->t;
     int ended = p->have_proc && spw_proc_poll(&p->proc);
     if (!ended && s->rx.len < 8 && !persist_alive(p)) {
-        ended = p->have_proc && spw_proc_poll(&p->proc);
+        /* A dying process closes its descriptors (EPIPE on ctl, a refused
+         * connect) before it can be waited for, and NNG's many threads make
+         * that gap long enough to be met: one that stops answering gets
+         * --kill-timeout to end before it counts as wedged. Polling once
+         * called such deaths (F6's SIGPIPE) hangs no input reproduced. */
+        ended = p->have_proc && spw_proc_wait(&p->proc, t->kill_timeout_ms);
         if (!ended) {
             e->hung = 1;
             snprintf(e->detail, sizeof e->detail,
