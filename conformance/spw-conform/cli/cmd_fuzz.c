@@ -85,8 +85,8 @@ static void usage(void)
            "                    record how often it reproduced (default 3)\n"
            "  --fresh           a new IUT process for every input (as a {fd} target always)\n"
            "  --quiet MS        end an input's observation after MS without a byte once\n"
-           "                    the IUT sent its header (default 1; raise it for a remote\n"
-           "                    IUT; 0: the whole window)\n"
+           "                    the IUT sent its header (default 1; up to three decimals:\n"
+           "                    0.25; raise it for a remote IUT; 0: the whole window)\n"
            "  --self PATH       spw-conform as the saved replay commands name it\n"
            "TARGET: the options of a run (--exec/--connect/--listen, --proto, --recvmax,\n"
            "--grace, --kill-timeout, --iut-exit-ok); --timeout is the longest observation\n"
@@ -99,6 +99,34 @@ static void usage(void)
            "finding with a count. Progress every 2 s; a summary at the end, also after\n"
            "SIGINT or SIGTERM.\n"
            "Exit status: 0 no finding, 1 findings, 2 harness error.\n");
+}
+
+/* --quiet MS, with up to three decimals, as microseconds: a local IUT
+ * answers in tens of them, so whole milliseconds are too coarse. */
+static int parse_quiet(const char *v, long *us)
+{
+    unsigned long long ms, frac = 0;
+    const char *dot = strchr(v, '.');
+    char whole[32];
+    size_t n = dot ? (size_t)(dot - v) : strlen(v);
+    if (n == 0 || n >= sizeof whole)
+        return -1;
+    memcpy(whole, v, n);
+    whole[n] = 0;
+    if (cf_parse_num(whole, 0, 60000, &ms))
+        return -1;
+    if (dot) {
+        size_t k = strlen(dot + 1);
+        if (k == 0 || k > 3 || strspn(dot + 1, "0123456789") != k)
+            return -1;
+        frac = strtoull(dot + 1, NULL, 10);
+        for (; k < 3; k++)
+            frac *= 10;
+    }
+    if (ms == 60000 && frac)
+        return -1;
+    *us = (long)(ms * 1000 + frac);
+    return 0;
 }
 
 /* -1 error (printed), 0 go on, 1 --help done */
@@ -162,13 +190,12 @@ static int parse_fuzz_args(fuzz_opts *o, int argc, char **argv)
             fprintf(stderr, "spw-conform fuzz: unknown option or missing value: %s\n", a);
             return -1;
         }
-        unsigned long long q;
         if (strcmp(a, "--quiet") == 0) {
-            if (cf_parse_num(v, 0, 60000, &q)) {
-                fprintf(stderr, "spw-conform fuzz: --quiet: milliseconds 0..60000, not '%s'\n", v);
+            if (parse_quiet(v, &o->t.quiet_us)) {
+                fprintf(stderr, "spw-conform fuzz: --quiet: milliseconds 0..60000 (up to three "
+                        "decimals: 0.25), not '%s'\n", v);
                 return -1;
             }
-            o->t.quiet_ms = (int)q;
         } else if (strcmp(a, "--out") == 0)
             o->out = v;
         else if (strcmp(a, "--cases") == 0)
@@ -668,7 +695,7 @@ int cf_cmd_fuzz(int argc, char **argv)
                    .self = "spw-conform"};
     cf_target_defaults(&o.t);
     o.t.timeout_ms = 200; /* the longest observation of one input */
-    o.t.quiet_ms = 1;     /* a local IUT answers within microseconds */
+    o.t.quiet_us = 1000;  /* a local IUT answers within microseconds */
     o.t.grace_ms = 20;    /* a fresh IUT's late death: fuzzing trades some for speed */
     char err[512];
     int code = 2;

@@ -41,28 +41,21 @@ static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
 }
 
 /* Watch the connection after our last write until the IUT closed, the
- * deadline, or — with t->quiet_ms, once the IUT's header is in — quiet_ms
+ * deadline, or — with t->quiet_us, once the IUT's header is in — quiet_us
  * without a byte: an IUT that answered and then said nothing more will
- * not change the outcome by being watched longer. */
+ * not change the outcome by being watched longer (a crash is seen in its
+ * process, a close after our FIN on the watched connection). */
+static int done_header_in(void *ctx)
+{
+    return ((const cf_rx *)ctx)->rx.len >= 8;
+}
+
 static void observe(const cf_target *t, int fd, long deadline, cf_rx *s, int *closed, cf_wire *w)
 {
-    if (!t->quiet_ms) {
-        cf_io_read_until(fd, deadline, &s->rx, closed, w, NULL, NULL);
-        return;
-    }
-    size_t seen = s->rx.len;
-    for (;;) {
-        long until = cf_now_ms() + t->quiet_ms;
-        if (until > deadline)
-            until = deadline;
-        if (cf_io_read_until(fd, until, &s->rx, closed, w, NULL, NULL) <= 0)
-            return; /* closed */
-        if (cf_now_ms() >= deadline)
-            return;
-        if (s->rx.len == seen && s->rx.len >= 8)
-            return; /* quiet, the header in */
-        seen = s->rx.len;
-    }
+    if (!t->quiet_us || s->rx.len < 8)
+        cf_io_read_until(fd, deadline, &s->rx, closed, w, t->quiet_us ? done_header_in : NULL, s);
+    if (t->quiet_us && s->rx.len >= 8)
+        cf_io_read_quiet(fd, deadline, t->quiet_us, &s->rx, closed, w);
 }
 
 /* The exchange on one connection: write, observe, half-close, and see

@@ -407,6 +407,14 @@ expect_rc 0 "persistent fuzz of the conforming IUT: one process, no finding" -- 
     "$conform" fuzz --proto pair1 --timeout 100 --connect tcp://127.0.0.1:0 \
     --exec "$(tcp_cmd ok)" --iterations 300 --seed 3 --out "$work/pok"
 expect_out 'done: 300 inputs.*, 1 IUT start,'
+# a quiet window below a millisecond (microseconds, not poll's whole ms)
+expect_rc 0 "persistent fuzz with --quiet 0.25" -- \
+    "$conform" fuzz --proto pair1 --timeout 100 --connect tcp://127.0.0.1:0 --quiet 0.25 \
+    --exec "$(tcp_cmd ok)" --iterations 100 --seed 3 --out "$work/pq"
+expect_out 'done: 100 inputs.*, 1 IUT start,'
+expect_rc 2 "fuzz --quiet with four decimals is refused" -- \
+    "$conform" fuzz --proto pair1 --connect tcp://127.0.0.1:0 --quiet 0.2500 --exec "$(tcp_cmd ok)"
+expect_out 'up to three decimals'
 # socket:// persistent: each connection over {ctl} (SCM_RIGHTS), one process
 ctl_cmd() { echo "$iut --proto {proto} --ctl {ctl} --recvmax {recvmax} --mode $1"; }
 expect_rc 1 "persistent fuzz over {ctl} finds and attributes the crash" -- \
