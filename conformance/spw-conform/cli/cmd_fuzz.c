@@ -357,12 +357,13 @@ static int known_defect(worker *w, int outcome, const char *log, const cf_buf *b
 }
 
 /* Keep a finding (or count a repeat of one already kept). rr is the run
- * that showed it; seq/nseq the inputs before it when no single input
- * reproduced (a state-dependent defect), else NULL. -1 when a file cannot
- * be written: the run must not go on losing findings. */
+ * that showed it; seq/seq_plan/nseq the inputs before it and how each was
+ * sent, when no single input reproduced (a state-dependent defect), else
+ * NULL. -1 when a file cannot be written: the run must not go on losing
+ * findings. */
 static int keep_finding(worker *w, const cf_buf *b, const cf_send_plan *plan, const char *from,
                         const cf_raw_run *rr, int reproduced, int tries, const cf_buf *seq,
-                        int nseq)
+                        const cf_send_plan *seq_plan, int nseq)
 {
     const fuzz_opts *o = w->o;
     uint64_t key = defect_key(rr->outcome, rr->log);
@@ -397,6 +398,14 @@ static int keep_finding(worker *w, const cf_buf *b, const cf_send_plan *plan, co
                       "defect that needs the IUT's state\n", nseq, nseq, base);
     else
         cf_buf_printf(&txt, "reproduced: %d of %d replays in a fresh IUT\n", reproduced, tries);
+    /* how each was sent: a reset at a point of the IUT's stream is half of
+     * what a race like F6 needs, and the .bin files hold only the bytes */
+    for (int k = 0; seq && k < nseq; k++) {
+        cf_buf_printf(&txt, "seq-%02d: --split %d", k, seq_plan[k].split);
+        if (seq_plan[k].reset_at >= 0)
+            cf_buf_printf(&txt, " --reset-at %ld", seq_plan[k].reset_at);
+        cf_buf_add(&txt, "\n", 1);
+    }
     if (rr->log)
         cf_buf_printf(&txt, "IUT output: %s.log\n", base);
     else
@@ -446,17 +455,20 @@ static int attribute(worker *w, const cf_raw_run *died, const cf_buf *current, c
         int hits = confirm(t, &w->recent[i], &w->recent_plan[i], (int)w->o->confirm, &first);
         if (hits) {
             int rc = keep_finding(w, &w->recent[i], &w->recent_plan[i], w->recent_from[i], &first,
-                                  hits, (int)w->o->confirm, NULL, 0);
+                                  hits, (int)w->o->confirm, NULL, NULL, 0);
             cf_raw_run_free(&first);
             return rc;
         }
     }
     cf_buf seq[RECENT];
-    for (int k = 0; k < w->nrecent; k++)
+    cf_send_plan seq_plan[RECENT];
+    for (int k = 0; k < w->nrecent; k++) {
         seq[k] = w->recent[(w->recent_at - w->nrecent + k + RECENT) % RECENT];
+        seq_plan[k] = w->recent_plan[(w->recent_at - w->nrecent + k + RECENT) % RECENT];
+    }
     const cf_buf *last = &seq[w->nrecent - 1];
     cf_send_plan whole = {0, -1};
-    return keep_finding(w, last, &whole, "(a sequence)", died, 0, 0, seq, w->nrecent);
+    return keep_finding(w, last, &whole, "(a sequence)", died, 0, 0, seq, seq_plan, w->nrecent);
 }
 
 static void remember(worker *w, const cf_buf *b, const cf_send_plan *plan, const char *from)
@@ -505,7 +517,7 @@ static int leak_found(worker *w, const cf_buf *input, const cf_send_plan *plan)
                  "connection after our FIN; a fresh IUT did not");
     }
     int rc = keep_finding(w, input, plan, "(an earlier input)", &first, hits, (int)o->confirm,
-                          NULL, 0);
+                          NULL, NULL, 0);
     cf_raw_run_free(&first);
     return rc;
 }
@@ -562,7 +574,7 @@ static int one_input(worker *w, cf_buf *b)
             cf_raw_run first;
             int hits = confirm(&o->t, b, &plan, (int)o->confirm, &first);
             rc = keep_finding(w, b, &plan, from, hits ? &first : &rr, hits, (int)o->confirm,
-                              NULL, 0);
+                              NULL, NULL, 0);
             if (hits)
                 cf_raw_run_free(&first);
         }
