@@ -89,8 +89,8 @@ static void usage(void)
            "                    record how often it reproduced (default 3)\n"
            "  --fresh           a new IUT process for every input (as a {fd} target always)\n"
            "  --quiet MS        end an input's observation after MS without a byte once\n"
-           "                    the IUT sent its header (default 1; raise it for a remote\n"
-           "                    IUT; 0: the whole window)\n"
+           "                    the IUT sent its header (default 1; up to three decimals:\n"
+           "                    0.25; raise it for a remote IUT; 0: the whole window)\n"
            "  --self PATH       spw-conform as the saved replay commands name it\n"
            "TARGET: the options of a run (--exec/--connect/--listen, --proto, --recvmax,\n"
            "--grace, --kill-timeout, --iut-exit-ok); --timeout is the longest observation\n"
@@ -103,6 +103,34 @@ static void usage(void)
            "finding with a count. Progress every 2 s; a summary at the end, also after\n"
            "SIGINT or SIGTERM.\n"
            "Exit status: 0 no finding, 1 findings, 2 harness error.\n");
+}
+
+/* --quiet MS, with up to three decimals, as microseconds: a local IUT
+ * answers in tens of them, so whole milliseconds are too coarse. */
+static int parse_quiet(const char *v, long *us)
+{
+    unsigned long long ms, frac = 0;
+    const char *dot = strchr(v, '.');
+    char whole[32];
+    size_t n = dot ? (size_t)(dot - v) : strlen(v);
+    if (n == 0 || n >= sizeof whole)
+        return -1;
+    memcpy(whole, v, n);
+    whole[n] = 0;
+    if (cf_parse_num(whole, 0, 60000, &ms))
+        return -1;
+    if (dot) {
+        size_t k = strlen(dot + 1);
+        if (k == 0 || k > 3 || strspn(dot + 1, "0123456789") != k)
+            return -1;
+        frac = strtoull(dot + 1, NULL, 10);
+        for (; k < 3; k++)
+            frac *= 10;
+    }
+    if (ms == 60000 && frac)
+        return -1;
+    *us = (long)(ms * 1000 + frac);
+    return 0;
 }
 
 /* -1 error (printed), 0 go on, 1 --help done */
@@ -166,13 +194,12 @@ static int parse_fuzz_args(fuzz_opts *o, int argc, char **argv)
             fprintf(stderr, "spw-conform fuzz: unknown option or missing value: %s\n", a);
             return -1;
         }
-        unsigned long long q;
         if (strcmp(a, "--quiet") == 0) {
-            if (cf_parse_num(v, 0, 60000, &q)) {
-                fprintf(stderr, "spw-conform fuzz: --quiet: milliseconds 0..60000, not '%s'\n", v);
+            if (parse_quiet(v, &o->t.quiet_us)) {
+                fprintf(stderr, "spw-conform fuzz: --quiet: milliseconds 0..60000 (up to three "
+                        "decimals: 0.25), not '%s'\n", v);
                 return -1;
             }
-            o->t.quiet_ms = (int)q;
         } else if (strcmp(a, "--out") == 0)
             o->out = v;
         else if (strcmp(a, "--cases") == 0)
@@ -336,12 +363,13 @@ static int known_defect(worker *w, int outcome, const char *log, const cf_buf *b
 }
 
 /* Keep a finding (or count a repeat of one already kept). rr is the run
- * that showed it; seq/nseq the inputs before it when no single input
- * reproduced (a state-dependent defect), else NULL. -1 when a file cannot
- * be written: the run must not go on losing findings. */
+ * that showed it; seq/seq_plan/nseq the inputs before it and how each was
+ * sent, when no single input reproduced (a state-dependent defect), else
+ * NULL. -1 when a file cannot be written: the run must not go on losing
+ * findings. */
 static int keep_finding(worker *w, const cf_buf *b, const cf_send_plan *plan, const char *from,
                         const cf_raw_run *rr, int reproduced, int tries, const cf_buf *seq,
-                        int nseq)
+                        const cf_send_plan *seq_plan, int nseq)
 {
     const fuzz_opts *o = w->o;
     uint64_t key = defect_key(rr->outcome, rr->log);
@@ -376,6 +404,14 @@ static int keep_finding(worker *w, const cf_buf *b, const cf_send_plan *plan, co
                       "defect that needs the IUT's state\n", nseq, nseq, base);
     else
         cf_buf_printf(&txt, "reproduced: %d of %d replays in a fresh IUT\n", reproduced, tries);
+    /* how each was sent: a reset at a point of the IUT's stream is half of
+     * what a race like F6 needs, and the .bin files hold only the bytes */
+    for (int k = 0; seq && k < nseq; k++) {
+        cf_buf_printf(&txt, "seq-%02d: --split %d", k, seq_plan[k].split);
+        if (seq_plan[k].reset_at >= 0)
+            cf_buf_printf(&txt, " --reset-at %ld", seq_plan[k].reset_at);
+        cf_buf_add(&txt, "\n", 1);
+    }
     if (rr->log)
         cf_buf_printf(&txt, "IUT output: %s.log\n", base);
     else
@@ -425,17 +461,20 @@ static int attribute(worker *w, const cf_raw_run *died, const cf_buf *current, c
         int hits = confirm(t, &w->recent[i], &w->recent_plan[i], (int)w->o->confirm, &first);
         if (hits) {
             int rc = keep_finding(w, &w->recent[i], &w->recent_plan[i], w->recent_from[i], &first,
-                                  hits, (int)w->o->confirm, NULL, 0);
+                                  hits, (int)w->o->confirm, NULL, NULL, 0);
             cf_raw_run_free(&first);
             return rc;
         }
     }
     cf_buf seq[RECENT];
-    for (int k = 0; k < w->nrecent; k++)
+    cf_send_plan seq_plan[RECENT];
+    for (int k = 0; k < w->nrecent; k++) {
         seq[k] = w->recent[(w->recent_at - w->nrecent + k + RECENT) % RECENT];
+        seq_plan[k] = w->recent_plan[(w->recent_at - w->nrecent + k + RECENT) % RECENT];
+    }
     const cf_buf *last = &seq[w->nrecent - 1];
     cf_send_plan whole = {0, -1};
-    return keep_finding(w, last, &whole, "(a sequence)", died, 0, 0, seq, w->nrecent);
+    return keep_finding(w, last, &whole, "(a sequence)", died, 0, 0, seq, seq_plan, w->nrecent);
 }
 
 static void remember(worker *w, const cf_buf *b, const cf_send_plan *plan, const char *from)
@@ -484,7 +523,7 @@ static int leak_found(worker *w, const cf_buf *input, const cf_send_plan *plan)
                  "connection after our FIN; a fresh IUT did not");
     }
     int rc = keep_finding(w, input, plan, "(an earlier input)", &first, hits, (int)o->confirm,
-                          NULL, 0);
+                          NULL, NULL, 0);
     cf_raw_run_free(&first);
     return rc;
 }
@@ -541,7 +580,7 @@ static int one_input(worker *w, cf_buf *b)
             cf_raw_run first;
             int hits = confirm(&o->t, b, &plan, (int)o->confirm, &first);
             rc = keep_finding(w, b, &plan, from, hits ? &first : &rr, hits, (int)o->confirm,
-                              NULL, 0);
+                              NULL, NULL, 0);
             if (hits)
                 cf_raw_run_free(&first);
         }
@@ -674,7 +713,7 @@ int cf_cmd_fuzz(int argc, char **argv)
                    .self = "spw-conform"};
     cf_target_defaults(&o.t);
     o.t.timeout_ms = 200; /* the longest observation of one input */
-    o.t.quiet_ms = 1;     /* a local IUT answers within microseconds */
+    o.t.quiet_us = 1000;  /* a local IUT answers within microseconds */
     o.t.grace_ms = 20;    /* a fresh IUT's late death: fuzzing trades some for speed */
     char err[512];
     int code = 2;

@@ -56,7 +56,7 @@ typedef struct cf_raw_run {
 void cf_raw_run_free(cf_raw_run *r);
 
 /* A fresh IUT for bytes, sent and ended per plan: watched for wait_ms
- * (less with t->quiet_ms), half-closed and the IUT given one window to
+ * (less with t->quiet_us), half-closed and the IUT given one window to
  * close (or reset, plan->reset_at), then its process watched for the grace
  * period and stopped. 0 ran (out filled); -1 harness error (out->errmsg). */
 int cf_run_raw(const cf_target *t, const uint8_t *bytes, size_t len, const cf_send_plan *plan,

@@ -21,8 +21,8 @@ typedef struct cf_target {
     const cf_driver *driver; /* the transport */
     const char *exec;        /* command template or NULL */
     int ctl;                 /* exec has {ctl}: connections go over the control socket */
-    int quiet_ms;            /* raw runs: end the observation after this long without an
-                              * event once the IUT sent its header (0: the whole window) */
+    long quiet_us;           /* raw runs: end the observation after this long (µs) without
+                              * an event once the IUT sent its header (0: the whole window) */
     const char *url;         /* --connect / --listen as given */
     int port_given;          /* tcp: the url named a port (not 0) */
     cf_addr addr;            /* parsed url */

@@ -202,4 +202,25 @@ int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
     }
 }
 
+int cf_io_read_quiet(int fd, long deadline, long quiet_us, cf_buf *rx, int *closed, cf_wire *w)
+{
+    for (;;) {
+        if (*closed)
+            return -1;
+        long long left = (long long)deadline * 1000 - cf_now_us();
+        if (left <= 0)
+            return 1;
+        long long wait = left < quiet_us ? left : quiet_us;
+        struct timespec ts = {(time_t)(wait / 1000000), (long)(wait % 1000000) * 1000L};
+        struct pollfd pf = {fd, POLLIN, 0};
+        int pr = ppoll(&pf, 1, &ts, NULL);
+        if (pr < 0 && errno != EINTR)
+            return -1;
+        if (pr == 0 && wait == quiet_us)
+            return 2;
+        if (pr > 0)
+            read_some(fd, rx, closed, w);
+    }
+}
+
 /* ------------------------------------------------------------ output paths */

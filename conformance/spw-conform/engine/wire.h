@@ -26,6 +26,10 @@ typedef struct cf_wire {
  * peer closed/reset (sets *closed), -2 when the peer took nothing for 3 s. */
 int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms, cf_buf *rx,
                 int *closed, cf_wire *w);
+/* Read into rx until quiet_us pass without a byte (2), closed (-1, *closed
+ * set), or the deadline (1): poll's millisecond timeouts would make a
+ * sub-millisecond quiet window a whole one or more. */
+int cf_io_read_quiet(int fd, long deadline, long quiet_us, cf_buf *rx, int *closed, cf_wire *w);
 /* Read into rx until done(ctx) says stop (0), closed (0, *closed set), or
  * the deadline (1). done may be NULL: read until closed or the deadline. */
 int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,

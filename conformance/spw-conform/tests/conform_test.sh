@@ -11,7 +11,8 @@
 #       retry timers, --recvmax 0, report paths checked up front; exit codes
 #       0/1/2/3, the TCP roles, JUnit/JSON output, --update-expect, a {ctl}
 #       IUT; fuzz (fresh and persistent over TCP and {ctl}: crash found and
-#       attributed, a wedged IUT found, --jobs, SIGINT), replay, diff
+#       attributed, a wedged IUT found, a slow death not taken for one,
+#       --jobs, SIGINT), replay, diff
 #
 # Environment (set by CMake): SPW_CONFORM, SPW_CONFORM_IUT, SPW_CONFORM_EXPECT,
 # SPW_CONFORM_CASES.  SPW_CONFORM_TIMEOUT overrides the per-case window (ms).
@@ -406,6 +407,14 @@ expect_rc 0 "persistent fuzz of the conforming IUT: one process, no finding" -- 
     "$conform" fuzz --proto pair1 --timeout 100 --connect tcp://127.0.0.1:0 \
     --exec "$(tcp_cmd ok)" --iterations 300 --seed 3 --out "$work/pok"
 expect_out 'done: 300 inputs.*, 1 IUT start,'
+# a quiet window below a millisecond (microseconds, not poll's whole ms)
+expect_rc 0 "persistent fuzz with --quiet 0.25" -- \
+    "$conform" fuzz --proto pair1 --timeout 100 --connect tcp://127.0.0.1:0 --quiet 0.25 \
+    --exec "$(tcp_cmd ok)" --iterations 100 --seed 3 --out "$work/pq"
+expect_out 'done: 100 inputs.*, 1 IUT start,'
+expect_rc 2 "fuzz --quiet with four decimals is refused" -- \
+    "$conform" fuzz --proto pair1 --connect tcp://127.0.0.1:0 --quiet 0.2500 --exec "$(tcp_cmd ok)"
+expect_out 'up to three decimals'
 # socket:// persistent: each connection over {ctl} (SCM_RIGHTS), one process
 ctl_cmd() { echo "$iut --proto {proto} --ctl {ctl} --recvmax {recvmax} --mode $1"; }
 expect_rc 1 "persistent fuzz over {ctl} finds and attributes the crash" -- \
@@ -427,6 +436,14 @@ expect_rc 1 "persistent fuzz finds a wedged IUT" -- \
     --exec "$(tcp_cmd hang)" --iterations 3000 --seed 7 --stop-on-crash --confirm 1 \
     --out "$work/phang" --self "$conform"
 expect_out '^FINDING hung'
+# one that closes its sockets and only dies later (as NNG, F6) is a crash, not
+# a wedge: the liveness probe fails at once and the process must be waited for
+expect_rc 1 "persistent fuzz over {ctl}: a slow death is a crash, not a wedge" -- \
+    "$conform" fuzz --proto pair1 --timeout 150 --exec "$(ctl_cmd crash-slowly) --die-ms 300" \
+    --iterations 3000 --seed 11 --stop-on-crash --confirm 1 --out "$work/cslow" --self "$conform"
+expect_out '^FINDING crashed'
+if grep -q '^FINDING hung' "$work/out"; then bad "  a slow death counted as hung"; else
+    ok "  no hung finding"; fi
 # --jobs: two workers, two IUTs
 expect_rc 0 "fuzz --jobs 2" -- \
     "$conform" fuzz --proto pair1 --timeout 100 --connect tcp://127.0.0.1:0 \

@@ -13,6 +13,10 @@
  *   --mode noflag a requester whose ids lack the top bit             -> FAIL
  *   --mode segv-after-close  dies by SIGSEGV --die-ms (30) ms after
  *                 its peer closed the connection                     -> crash
+ *   --mode crash-slowly  on such a frame closes every descriptor (its
+ *                 connections, ctl, a listener), then abort()s --die-ms
+ *                 later, as a process with many threads takes a while to
+ *                 die after its sockets closed                      -> crash
  *   --mode panic  on an over-limit length prints a panic and exits 2,
  *                 as a Go or Rust runtime panic does                 -> exited
  *   --mode exit-after-close  exits 0 once its connection is closed:
@@ -60,11 +64,12 @@ enum {
     M_DEAF,
     M_RETRY,
     M_CLOSE,
+    M_CRASH_SLOWLY,
     M_COUNT
 };
 static const char *const mode_names[M_COUNT] = {
     "ok",    "lax",   "crash", "hang", "leak", "reuse", "noflag", "segv-after-close", "panic",
-    "exit-after-close", "deaf", "retry", "close"};
+    "exit-after-close", "deaf", "retry", "close", "crash-slowly"};
 
 static int die_ms = 30;
 static int retry_ms = 300;
@@ -239,6 +244,13 @@ static void serve(int fd)
             } else if (rc < 0) {
                 if (rc == SPW_EMSGSIZE && mode == M_CRASH)
                     abort();
+                if (rc == SPW_EMSGSIZE && mode == M_CRASH_SLOWLY) {
+                    for (int f = 3; f < 1024; f++)
+                        close(f);
+                    struct timespec ts = {die_ms / 1000, (long)(die_ms % 1000) * 1000000L};
+                    nanosleep(&ts, NULL);
+                    abort();
+                }
                 if (rc == SPW_EMSGSIZE && mode == M_PANIC) {
                     fprintf(stderr, "panic: frame length above the receive limit of %llu\n"
                             "goroutine 1 [running]:\nmain.serve()\n",
