@@ -279,6 +279,19 @@ char *cf_iut_log_evidence(const char *logpath)
     return keep;
 }
 
+/* How long an IUT whose sanitizer is writing a report may take to end. */
+#define SANITIZER_FINISH_MS 5000
+
+static int report_begun(const char *logpath)
+{
+    if (!logpath || !*logpath)
+        return 0;
+    char *all = spw_file_tail(logpath, LOG_SCAN_MAX);
+    int begun = cf_iut_sanitizer_report(all) != NULL;
+    free(all);
+    return begun;
+}
+
 /* A sanitizer report in the IUT's output makes its end a crash (iut.h),
  * the report's first line in the detail; st is the process's status. */
 static void sanitizer_judge(const char *logpath, const char *st, cf_ending *e)
@@ -319,6 +332,16 @@ void cf_iut_finish(const cf_target *t, cf_iut *ss, cf_ending *e, cf_wire *w)
     while (!ended && cf_now_ms() < grace_end) {
         cf_sleep_ms(2);
         ended = spw_proc_poll(&ss->proc);
+    }
+    /* A sanitizer that has begun a report is let finish it: symbolizing
+     * the frames takes longer than a grace period under load, and SIGTERM
+     * would cut the evidence after its first line. */
+    if (!ended && report_begun(ss->logpath)) {
+        long end = cf_now_ms() + SANITIZER_FINISH_MS;
+        while (!ended && cf_now_ms() < end) {
+            cf_sleep_ms(5);
+            ended = spw_proc_poll(&ss->proc);
+        }
     }
     int killed = ended ? 0 : spw_proc_stop(&ss->proc, t->kill_timeout_ms);
     char st[128];

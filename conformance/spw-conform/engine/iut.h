@@ -42,7 +42,8 @@ int cf_iut_exit_declared(const cf_target *t, int status);
  * --kill-timeout of SIGTERM), or stopped by us; e gets crashed, exited
  * (a status --iut-exit-ok does not declare) or hung, with the detail. */
 void cf_iut_judge_end(const cf_target *t, const spw_proc *p, int ended, int killed, cf_ending *e);
-/* The end of a case: watch the process for the grace period, then stop
+/* The end of a case: watch the process for the grace period (longer, up
+ * to 5 s, while a sanitizer report it began is being written), then stop
  * it; e says whether it crashed, exited on its own or hung. A sanitizer
  * report in the IUT's output (cf_iut_sanitizer_report) is a crash whatever
  * the exit status: ASan exits 1 by default, which --iut-exit-ok may declare
