@@ -292,9 +292,7 @@ static int report_begun(const char *logpath)
     return begun;
 }
 
-/* A sanitizer report in the IUT's output makes its end a crash (iut.h),
- * the report's first line in the detail; st is the process's status. */
-static void sanitizer_judge(const char *logpath, const char *st, cf_ending *e)
+void cf_iut_judge_report(const char *logpath, const char *st, cf_ending *e)
 {
     if (e->hung || !logpath || !*logpath)
         return;
@@ -347,7 +345,7 @@ void cf_iut_finish(const cf_target *t, cf_iut *ss, cf_ending *e, cf_wire *w)
     char st[128];
     spw_proc_describe(&ss->proc, st, sizeof st);
     cf_iut_judge_end(t, &ss->proc, ended, killed, e);
-    sanitizer_judge(ss->logpath, st, e);
+    cf_iut_judge_report(ss->logpath, st, e);
     char m[200];
     snprintf(m, sizeof m, "IUT process %s%s", ended ? "had ended on its own: " : "stopped: ", st);
     cf_log_note(w, m);

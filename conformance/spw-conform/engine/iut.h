@@ -50,6 +50,10 @@ void cf_iut_judge_end(const cf_target *t, const spw_proc *p, int ended, int kill
  * (spw-peer's documented end), and a report must never be a PASS. Only hung
  * outranks it. */
 void cf_iut_finish(const cf_target *t, cf_iut *ss, cf_ending *e, cf_wire *w);
+/* A sanitizer report in the log at logpath (the process's output since it
+ * started) makes its end a crash, unless it hung: e->crashed, the status st
+ * and the report's first line in e->detail. Nothing without a report. */
+void cf_iut_judge_report(const char *logpath, const char *st, cf_ending *e);
 /* Where the first sanitizer report (AddressSanitizer, LeakSanitizer,
  * ThreadSanitizer, MemorySanitizer: its "ERROR:"/"WARNING:" line;
  * UndefinedBehaviorSanitizer: its "runtime error:" line) starts in log, a
