@@ -44,7 +44,7 @@ set(SPW_NNG_PACKAGED nng110 nng112)
 set(SPW_NNG110_PREFIX "$ENV{SPW_NNG110_PREFIX}" CACHE PATH
     "Prefix made by scripts/deps/nng110 (holds env and root/)")
 set(SPW_NNG112_PREFIX "$ENV{SPW_NNG112_PREFIX}" CACHE PATH
-    "Prefix made by scripts/deps/nng112 (holds env and root/); optional")
+    "Prefix made by scripts/deps/nng112 (holds env and root/)")
 
 # _spw_nng_prefix_read(TAG PREFIX OUT) -- the one reader of the env file that
 # scripts/deps/nng-packaged writes into a prefix. TAG is that release's

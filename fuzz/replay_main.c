@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "spwire/spwire.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -310,14 +312,14 @@ static void usage(FILE *to)
             "  --fork          run each input in a child process: a crash fails that\n"
             "                  input only and the run goes on\n"
             "  -v, --verbose   print each input name before running it\n"
-            "  --help          this text\n"
+            "  --help          this text; --version: '%s VERSION'\n"
             "libFuzzer-style options (-name=value) are accepted and ignored.\n"
             "\n"
             "Prints one line per failing input and a summary line\n"
             "'%s: N inputs, M failed'; exits 0 if none failed, 1 otherwise,\n"
             "2 on a usage error. A crash or timeout without --fork names the\n"
             "input and ends the run with the signal.\n",
-            g_prog, g_prog);
+            g_prog, g_prog, g_prog);
 }
 
 static void set_current(const char *path)
@@ -386,6 +388,9 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("%s %s\n", g_prog, SPWIRE_VERSION_STRING);
             return 0;
         } else if (strcmp(a, "--timeout") == 0 || strncmp(a, "--timeout=", 10) == 0) {
             const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);

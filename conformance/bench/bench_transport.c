@@ -3,8 +3,9 @@
  * Driver: creates an AF_UNIX stream socketpair and starts one process per
  * end: the first implementation of --pair is the sender (oneway) or client
  * (rr), the second the receiver or server. spwire and raw ends are this
- * program, forked; NNG ends are bench_ep_nng110 run through the NNG 1.10.1
- * loader. Every pair is two processes, so spwire and NNG pay the same
+ * program, forked; NNG ends are bench_ep_nng110 (implementation "nng", NNG
+ * 1.10.1) or bench_ep_nng112 ("nng112", NNG 1.12.4), each run through its
+ * release's loader. Every pair is two processes, so spwire and NNG pay the same
  * scheduling and wake-up costs; cases run one after another, never in
  * parallel. Roles and metrics: bench_roles.h.
  *
@@ -46,6 +47,25 @@
 #ifndef BENCH_NNG_LIBPATH
 #define BENCH_NNG_LIBPATH ""
 #endif
+#ifndef BENCH_NNG112_EP
+#define BENCH_NNG112_EP ""
+#endif
+#ifndef BENCH_NNG112_LOADER
+#define BENCH_NNG112_LOADER ""
+#endif
+#ifndef BENCH_NNG112_LIBPATH
+#define BENCH_NNG112_LIBPATH ""
+#endif
+
+/* The NNG ends: an implementation name of --pair, its program and loader
+ * (empty when CMake found no prefix for that release). */
+typedef struct nng_end {
+    const char *impl, *release, *ep, *loader, *libpath;
+} nng_end;
+static const nng_end NNG_ENDS[] = {
+    {"nng", "NNG 1.10.1", BENCH_NNG_EP, BENCH_NNG_LOADER, BENCH_NNG_LIBPATH},
+    {"nng112", "NNG 1.12.4", BENCH_NNG112_EP, BENCH_NNG112_LOADER, BENCH_NNG112_LIBPATH},
+};
 
 #define PAIR1_HDR 4
 #define RECV_LIMIT ((uint64_t)2 * 1024 * 1024)
@@ -272,10 +292,19 @@ static int raw_endpoint(const bench_args *a)
 
 /* ---------------------------------------------------------------- driver */
 
-static int nng_available(void)
+/* The NNG end called impl, or NULL when impl is not an NNG end. */
+static const nng_end *nng_end_of(const char *impl)
 {
-    static const char ep[] = BENCH_NNG_EP, loader[] = BENCH_NNG_LOADER;
-    return ep[0] != 0 && access(ep, X_OK) == 0 && loader[0] != 0 && access(loader, X_OK) == 0;
+    for (size_t i = 0; i < sizeof NNG_ENDS / sizeof NNG_ENDS[0]; i++)
+        if (strcmp(NNG_ENDS[i].impl, impl) == 0)
+            return &NNG_ENDS[i];
+    return NULL;
+}
+
+static int nng_available(const nng_end *e)
+{
+    return e->ep[0] != 0 && access(e->ep, X_OK) == 0 && e->loader[0] != 0 &&
+           access(e->loader, X_OK) == 0;
 }
 
 static void start_end(spw_proc *p, const char *impl, const char *role, int fd, int other,
@@ -286,9 +315,10 @@ static void start_end(spw_proc *p, const char *impl, const char *role, int fd, i
     snprintf(sizes, sizeof sizes, "%zu", size);
     snprintf(counts, sizeof counts, "%zu", count);
     snprintf(warms, sizeof warms, "%zu", warmup);
-    if (strcmp(impl, "nng") == 0) {
-        char *argv[] = {(char *)BENCH_NNG_LOADER, (char *)"--library-path",
-                        (char *)BENCH_NNG_LIBPATH, (char *)BENCH_NNG_EP,
+    const nng_end *e = nng_end_of(impl);
+    if (e) {
+        char *argv[] = {(char *)e->loader, (char *)"--library-path",
+                        (char *)e->libpath, (char *)e->ep,
                         (char *)"--impl", (char *)impl, (char *)"--role", (char *)role,
                         (char *)"--fd", fds, (char *)"--size", sizes, (char *)"--count", counts,
                         (char *)"--warmup", warms, (char *)"--tag", (char *)tag, NULL};
@@ -313,11 +343,11 @@ static void start_end(spw_proc *p, const char *impl, const char *role, int fd, i
 static int run_case(const char *pair, const char *mode, size_t size, size_t count, size_t warmup)
 {
     char a[8] = {0}, b[8] = {0};
-    if (sscanf(pair, "%7[a-z]-%7[a-z]", a, b) != 2)
+    if (sscanf(pair, "%7[a-z0-9]-%7[a-z0-9]", a, b) != 2)
         bench_die("bad --pair %s (want e.g. spw-nng)", pair);
     for (int i = 0; i < 2; i++) {
         const char *impl = i ? b : a;
-        if (strcmp(impl, "spw") && strcmp(impl, "nng") && strcmp(impl, "raw"))
+        if (strcmp(impl, "spw") && !nng_end_of(impl) && strcmp(impl, "raw"))
             bench_die("unknown implementation %s", impl);
     }
     if ((strcmp(a, "raw") == 0) != (strcmp(b, "raw") == 0))
@@ -364,8 +394,11 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_transport --all [--quick] [--pairs A-B,..] [--sizes S,..] [--modes M,..]\n"
             "       bench_transport --pair A-B --mode oneway|rr --size S [--count N] [--warmup W]\n"
-            "  implementations: spw, nng (NNG 1.10.1 %s), raw (raw-raw only)\n",
-            nng_available() ? "available" : "NOT built");
+            "  implementations: spw, raw (raw-raw only)");
+    for (size_t i = 0; i < sizeof NNG_ENDS / sizeof NNG_ENDS[0]; i++)
+        fprintf(stderr, ", %s (%s %s)", NNG_ENDS[i].impl, NNG_ENDS[i].release,
+                nng_available(&NNG_ENDS[i]) ? "available" : "NOT built");
+    fputc('\n', stderr);
 }
 
 int main(int argc, char **argv)
@@ -384,7 +417,8 @@ int main(int argc, char **argv)
     }
     int all = 0, quick = 0;
     const char *pair = NULL, *mode = NULL;
-    char pairs[256] = "spw-spw,nng-nng,spw-nng,raw-raw", sizes[128] = "64,4k,64k,1m",
+    char pairs[256] = "spw-spw,nng-nng,spw-nng,nng112-nng112,spw-nng112,raw-raw",
+         sizes[128] = "64,4k,64k,1m",
          modes[64] = "oneway,rr";
     size_t size = 64, count = 0, warmup = (size_t)-1;
     for (int i = 1; i < argc; i++) {
@@ -444,8 +478,17 @@ int main(int argc, char **argv)
         char pcopy[256];
         snprintf(pcopy, sizeof pcopy, "%s", pairs);
         for (char *p = strtok_r(pcopy, ",", &ps); p; p = strtok_r(NULL, ",", &ps)) {
-            if (strstr(p, "nng") && !nng_available()) {
-                fprintf(stderr, "bench_transport: skipping %s (NNG 1.10.1 end not built)\n", p);
+            char a[8] = {0}, b[8] = {0};
+            const nng_end *missing = NULL;
+            if (sscanf(p, "%7[a-z0-9]-%7[a-z0-9]", a, b) == 2)
+                for (int i = 0; i < 2; i++) {
+                    const nng_end *e = nng_end_of(i ? b : a);
+                    if (e && !nng_available(e))
+                        missing = e;
+                }
+            if (missing) {
+                fprintf(stderr, "bench_transport: skipping %s (%s end not built)\n", p,
+                        missing->release);
                 continue;
             }
             char scopy[128];

@@ -97,6 +97,7 @@ struct impl {
  * conformance/expectations/interop/, its lines in CMakeLists.txt. */
 static const struct impl IMPLS[] = {
     {"nng110", "spw-nng110-peer", T_SOCKET | T_TCP, ALL_PROTOS, "", 1, 0},
+    {"nng112", "spw-nng112-peer", T_SOCKET | T_TCP, ALL_PROTOS, "", 1, 0},
     {"nng15", "spw-nng15-peer", T_TCP, ALL_PROTOS, "", 1, 0},
     {"nanomsg", "spw-nanomsg-peer", T_TCP, "pair0 req rep pub sub push pull surveyor respondent bus",
      "pub bus", 0, 1000},
@@ -951,20 +952,33 @@ static void run_scenario(const struct scenario *sc, const char *transport)
     }
 }
 
+/* The usage line on f; exits with code (0 after --help, 2 for bad usage). */
+static void usage_to(FILE *f, int code)
+{
+    fprintf(f, "usage: spw-interop --peers DIR --impl");
+    for (size_t i = 0; i < sizeof IMPLS / sizeof IMPLS[0]; i++)
+        fprintf(f, "%s%s", i ? "|" : " ", IMPLS[i].name);
+    fprintf(f, " --suite matrix|stream|multifd|creds --expect FILE [--transport socket|tcp] "
+               "[--results FILE] [--workdir DIR]\n"
+               "       spw-interop --help | --version\n");
+    exit(code);
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: spw-interop --peers DIR --impl");
-    for (size_t i = 0; i < sizeof IMPLS / sizeof IMPLS[0]; i++)
-        fprintf(stderr, "%s%s", i ? "|" : " ", IMPLS[i].name);
-    fprintf(stderr, " --suite matrix|stream|multifd|creds --expect FILE [--transport socket|tcp] "
-                    "[--results FILE] [--workdir DIR]\n");
-    exit(2);
+    usage_to(stderr, 2);
 }
 
 int main(int argc, char **argv)
 {
     const char *impl = NULL, *suite = NULL, *transport = "tcp", *results = NULL, *workdir = "/tmp";
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            usage_to(stdout, 0);
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("spw-interop %s\n", SPWIRE_VERSION_STRING);
+            return 0;
+        }
         if (i + 1 >= argc)
             usage();
         if (strcmp(argv[i], "--peers") == 0)

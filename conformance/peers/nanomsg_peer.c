@@ -213,6 +213,7 @@ int main(int argc, char **argv)
     const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     spw_peer_caps caps = {
         .prog = prog,
+        .name = "spw-nanomsg-peer",
         .proto_ok = nn_has_proto,
         .fd_ok = 0,
         .fd_unsupported = "socket:// needs NNG >= 1.9",

@@ -436,6 +436,7 @@ int main(int argc, char **argv)
     const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     spw_peer_caps caps = {
         .prog = prog,
+        .name = SPW_PEER_NAME,
         .proto_ok = nng_has_proto,
         .fd_ok = SPW_HAVE_SOCKET_FD,
         .fd_unsupported = "socket:// needs NNG >= 1.9",

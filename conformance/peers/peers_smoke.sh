@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # peers_smoke.sh -- prove the reference peers work and interoperate.
 #
-#   peers_smoke.sh MODE [--nng15 BIN] [--nng110 BIN] [--nanomsg BIN]
+#   peers_smoke.sh MODE [--nng15 BIN] [--nng110 BIN] [--nng112 BIN] [--nanomsg BIN]
 #                       [--sockpair-run BIN]
 #
 # MODE tcp:    every ordered pair of the given peers over tcp 127.0.0.1 on a
@@ -23,7 +23,7 @@ declare -A BIN=()
 SPR=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --nng15|--nng110|--nanomsg) BIN[${1#--}]=$2; shift 2 ;;
+        --nng15|--nng110|--nng112|--nanomsg) BIN[${1#--}]=$2; shift 2 ;;
         --sockpair-run) SPR=$2; shift 2 ;;
         *) echo "peers_smoke: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -108,7 +108,7 @@ run_pair() { # NAME LBIN LPROTO LMODE CBIN CPROTO CMODE
 case "$mode" in
 tcp)
     impls=()
-    for i in nng15 nng110 nanomsg; do [ -n "${BIN[$i]:-}" ] && impls+=("$i"); done
+    for i in nng15 nng110 nng112 nanomsg; do [ -n "${BIN[$i]:-}" ] && impls+=("$i"); done
     [ ${#impls[@]} -ge 2 ] || { echo "peers_smoke: tcp needs at least two peers" >&2; exit 2; }
     for a in "${impls[@]}"; do
         for b in "${impls[@]}"; do
@@ -175,7 +175,7 @@ cli)
                 bad "$i cli: --fds ${fds%%:*}: exit $rc, message '$msg'"
             fi
         done
-        if [ "$i" = nng110 ]; then
+        if [ "$i" = nng110 ] || [ "$i" = nng112 ]; then
             check_rc 2 "--fd 999 needs a proto" --fd 999 --recv
             check_rc 2 "--ctl x is not an fd" --proto pair0 --ctl x --recv
             check_rc 2 "--ctl and --fd: two endpoints" --proto pair0 --ctl 3 --fd 4 --recv
@@ -200,7 +200,7 @@ cli)
     done
     ;;
 *)
-    echo "usage: peers_smoke.sh tcp|socket|cli [--nng15 BIN] [--nng110 BIN] [--nanomsg BIN] [--sockpair-run BIN]" >&2
+    echo "usage: peers_smoke.sh tcp|socket|cli [--nng15 BIN] [--nng110 BIN] [--nng112 BIN] [--nanomsg BIN] [--sockpair-run BIN]" >&2
     exit 2
     ;;
 esac

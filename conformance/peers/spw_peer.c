@@ -602,6 +602,7 @@ int main(int argc, char **argv)
     const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     spw_peer_caps caps = {
         .prog = prog,
+        .name = "spw-peer",
         .proto_ok = NULL,
         .fd_ok = 1,
         .fd_unsupported = NULL,

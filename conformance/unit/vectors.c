@@ -51,7 +51,10 @@ void vectors_load(struct vector_set *set, const char *name)
                 abort();
             cur = &set->v[set->n++];
             memset(cur, 0, sizeof *cur);
-            snprintf(cur->id, sizeof cur->id, "%s", buf + 4);
+            size_t idlen = strlen(buf + 4);
+            if (idlen >= sizeof cur->id)
+                die(set->path, line, "vector id too long");
+            memcpy(cur->id, buf + 4, idlen + 1);
             cur->line = line;
             cur->self = -1;
             cur->limit = SPW_RECVMAX_DEFAULT;

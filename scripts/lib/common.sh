@@ -1,5 +1,32 @@
 # Shared by the scripts in scripts/: sourced, never run.
 
+# This file's directory, fixed when it is sourced (a script may cd later).
+_spw_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+
+# ---- version ---------------------------------------------------------------
+# spw_version: spwire's one version, the first line of VERSION at the top of
+# the repository (CMakeLists.txt's project() reads the same file).
+spw_version() {
+    local v=""
+    IFS= read -r v <"$_spw_lib_dir/../../VERSION" || [ -n "$v" ] || {
+        echo "spwire: cannot read $_spw_lib_dir/../../VERSION" >&2
+        return 1
+    }
+    printf '%s\n' "$v"
+}
+
+# spw_print_version [NAME]: every script's --version, "NAME VERSION" on
+# stdout. NAME defaults to the running script's path in the repository
+# (scripts/fuzz, scripts/deps/nng110); a script that changed directory since
+# it started, so that $0 no longer leads to it, gives it.
+spw_print_version() {
+    local root self v
+    root=$(cd "$_spw_lib_dir/../.." && pwd -P)
+    self=${1:-$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")}
+    v=$(spw_version) || return 1
+    printf '%s %s\n' "${self#"$root"/}" "$v"
+}
+
 # Print a step header.
 spw_log() { printf '\n==> %s\n' "$*"; }
 

@@ -326,18 +326,11 @@ spw_ref_tools_build() {
     local dir="$SPW_ROOT/build/fuzz-tools" args
     args=(-S "$SPW_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo)
     # The reference peers are built only with every reference present
-    # (SPW_INTEROP), NNG 1.10.1's private prefix included.
-    if [ ! -f "$SPW_ROOT/build/deps/nng110/env" ]; then
-        "$SPW_ROOT/scripts/deps/nng110" "$SPW_ROOT/build/deps/nng110" >&2 ||
-            spw_die "scripts/deps/nng110 failed"
-    fi
-    args+=(-DSPW_NNG110_PREFIX="$SPW_ROOT/build/deps/nng110")
-    # NNG 1.12.4's peer is optional: built when its prefix is there.
-    if [ ! -f "$SPW_ROOT/build/deps/nng112/env" ] && [ "${1:-}" = spw-nng112-peer-bin ]; then
-        "$SPW_ROOT/scripts/deps/nng112" "$SPW_ROOT/build/deps/nng112" >&2 ||
-            spw_die "scripts/deps/nng112 failed"
-    fi
-    [ -f "$SPW_ROOT/build/deps/nng112/env" ] && args+=(-DSPW_NNG112_PREFIX="$SPW_ROOT/build/deps/nng112")
+    # (SPW_INTEROP), the private prefixes of NNG 1.10.1 and 1.12.4 included.
+    local t
+    for t in nng110 nng112; do
+        args+=("$(_spw_fuzz_nng_pkg "$t")") || exit 1
+    done
     echo "configuring $dir" >&2
     spw_quiet cmake "${args[@]}" || spw_die "cmake configure of $dir failed"
     echo "building $dir: spw-conform $*" >&2

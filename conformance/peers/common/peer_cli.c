@@ -3,6 +3,7 @@
 #include "peer_cli.h"
 
 #include "spw_hex.h"
+#include "spwire/spwire.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -110,7 +111,7 @@ void spw_peer_usage(FILE *f, const char *prog)
             "                      close every pipe (exit 1 if they do not; only where\n"
             "                      the peer supports it)\n"
             "  --raw               raw-mode socket (only where the peer supports it)\n"
-            "  --help              show this help\n"
+            "  --help              show this help; --version: NAME VERSION\n"
             "\n"
             "Exit status: 0 behaviour completed, 1 it did not, 2 usage error.\n",
             SPW_DEFAULT_TIMEOUT_MS, SPW_DEFAULT_LINGER_MS);
@@ -296,6 +297,11 @@ int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char *
 
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             spw_peer_usage(stdout, prog);
+            spw_peer_opts_free(o);
+            return SPW_CLI_HELP;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("%s %s\n", caps && caps->name ? caps->name : prog, SPWIRE_VERSION_STRING);
             spw_peer_opts_free(o);
             return SPW_CLI_HELP;
         }

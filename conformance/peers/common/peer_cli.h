@@ -33,6 +33,9 @@ enum spw_ep_kind {
 /* What a backend supports; unsupported requests are usage errors. */
 typedef struct spw_peer_caps {
     const char *prog; /* program name for messages */
+    /* the program's name in --version ("NAME VERSION"): prog may be another
+     * file's (a packaged NNG's wrapper runs spw-nngNNN-peer-bin) */
+    const char *name;
     /* 1 when the backend can open protocol id (a row of spwire's table,
      * spwire/proto.h); NULL: every protocol of the table. */
     int (*proto_ok)(uint16_t id);
@@ -83,8 +86,9 @@ typedef struct spw_peer_opts {
 
 enum { SPW_CLI_OK = 0, SPW_CLI_HELP = 1, SPW_CLI_USAGE = 2 };
 
-/* Parses argv into o.  Returns SPW_CLI_OK, SPW_CLI_HELP (usage already
- * printed on stdout: exit 0) or SPW_CLI_USAGE (message already printed on
+/* Parses argv into o.  Returns SPW_CLI_OK, SPW_CLI_HELP (usage, or for
+ * --version "NAME VERSION" with spwire's version, already printed on
+ * stdout: exit 0) or SPW_CLI_USAGE (message already printed on
  * stderr: exit 2). */
 int spw_peer_parse(spw_peer_opts *o, const spw_peer_caps *caps, int argc, char **argv);
 void spw_peer_usage(FILE *f, const char *prog);

@@ -11,10 +11,6 @@
 #include "buf.h"
 #include "target.h"
 
-#ifndef SPW_CONFORM_CASES_DIR
-#define SPW_CONFORM_CASES_DIR "conformance/cases"
-#endif
-
 /* Exit codes of every command. */
 enum { CF_EXIT_OK = 0, CF_EXIT_FAILED = 1, CF_EXIT_HARNESS = 2, CF_EXIT_NOMATCH = 3 };
 

@@ -11,6 +11,7 @@
 #include "catalogue.h"
 #include "clock.h"
 #include "cli.h"
+#include "datadir.h"
 #include "inputs.h"
 #include "outcome.h"
 #include "rawrun.h"
@@ -62,6 +63,8 @@ int cf_cmd_diff(int argc, char **argv)
                 return 2;
         } else if (strcmp(a, "--cases") == 0 && i + 1 < argc)
             cases = argv[++i];
+        else if (strcmp(a, "--data-dir") == 0 && i + 1 < argc)
+            cf_data_dir_set(argv[++i]);
         else if (strcmp(a, "--no-cases") == 0)
             use_cases = 0;
         else if (strcmp(a, "--out") == 0 && i + 1 < argc)
@@ -77,7 +80,8 @@ int cf_cmd_diff(int argc, char **argv)
         else if (strcmp(a, "--help") == 0) {
             printf("usage: spw-conform diff --a-exec CMD [--a-connect URL] --b-exec CMD ...\n"
                    "         --proto NAME [--corpus DIR]... [--cases PATH | --no-cases]\n"
-                   "         [--out DIR] [--split N]\n"
+                   "         [--data-dir DIR] [--out DIR] [--split N]\n"
+                   "--cases defaults to DATA/cases: " CF_DATA_DIR_HELP ".\n"
                    "Target options prefixed a- or b- apply to one implementation, unprefixed\n"
                    "ones to both. Every input (each case script rendered for --proto, every\n"
                    "corpus file) is sent to both; inputs where they disagree (closed or open,\n"
@@ -97,7 +101,9 @@ int cf_cmd_diff(int argc, char **argv)
         fprintf(stderr, "spw-conform diff: both implementations must speak one --proto\n");
         return 2;
     }
-    if (use_cases && cf_inputs_add_cases(&in, cases ? cases : SPW_CONFORM_CASES_DIR, &ta))
+    char dcases[4096];
+    if (use_cases && (cf_data_cases(&cases, dcases, sizeof dcases, "spw-conform diff") ||
+                      cf_inputs_add_cases(&in, cases, &ta)))
         return 2;
     if (in.n == 0) {
         fprintf(stderr, "spw-conform diff: no inputs\n");

@@ -24,6 +24,7 @@
 #include "catalogue.h"
 #include "clock.h"
 #include "cli.h"
+#include "datadir.h"
 #include "fuzz_model.h"
 #include "inputs.h"
 #include "outcome.h"
@@ -77,7 +78,10 @@ static void usage(void)
            "  --seed S          random seed (default: a fresh one, printed)\n"
            "  --corpus DIR      seed inputs (repeatable); --dict FILE: AFL/libFuzzer\n"
            "                    dictionary tokens (repeatable)\n"
-           "  --cases PATH      case scripts rendered as seeds (default the catalogue)\n"
+           "  --cases PATH      case scripts rendered as seeds (default DATA/cases;\n"
+           "                    " CF_DATA_DIR_HELP ")\n"
+           "  --data-dir DIR    spwire's data: the catalogue, and dictionaries (dict/)\n"
+           "                    and seed corpora (corpus/) to name in --dict, --corpus\n"
            "  --out DIR         findings and corpus (default spw-conform-findings)\n"
            "  --max-findings N  stop after N distinct findings (default 10)\n"
            "  --stop-on-crash   stop at the first finding\n"
@@ -173,6 +177,8 @@ static int parse_fuzz_args(fuzz_opts *o, int argc, char **argv)
             o->out = v;
         else if (strcmp(a, "--cases") == 0)
             o->cases = v;
+        else if (strcmp(a, "--data-dir") == 0)
+            cf_data_dir_set(v);
         else if (strcmp(a, "--self") == 0)
             o->self = v;
         else if (strcmp(a, "--corpus") == 0) {
@@ -571,7 +577,7 @@ static int run_worker(const fuzz_opts *o, int job, uint64_t seed)
     if (!o->fresh && cf_persist_possible(&o->t))
         w->persist = cf_persist_new(&o->t, tag);
     w->t0 = cf_now_ms();
-    char jobs[16] = "";
+    char jobs[24] = "";
     if (o->jobs > 1)
         snprintf(jobs, sizeof jobs, " [job %d]", job);
     printf("spw-conform fuzz%s: seed %llu, %d seeds, %d dictionary tokens, %s IUT\n", jobs,
@@ -664,7 +670,7 @@ static int run_jobs(const fuzz_opts *o, uint64_t seed)
 int cf_cmd_fuzz(int argc, char **argv)
 {
     fuzz_opts o = {.max_findings = 10, .confirm = 3, .jobs = 1,
-                   .out = "spw-conform-findings", .cases = SPW_CONFORM_CASES_DIR,
+                   .out = "spw-conform-findings",
                    .self = "spw-conform"};
     cf_target_defaults(&o.t);
     o.t.timeout_ms = 200; /* the longest observation of one input */
@@ -689,6 +695,9 @@ int cf_cmd_fuzz(int argc, char **argv)
         fprintf(stderr, "spw-conform fuzz: %s\n", err);
         goto done;
     }
+    char cases[4096];
+    if (cf_data_cases(&o.cases, cases, sizeof cases, "spw-conform fuzz"))
+        goto done;
     if (cf_inputs_add_cases(&o.seeds, o.cases, &o.t))
         goto done;
     uint8_t hs[8];

@@ -10,6 +10,7 @@
 #include "catalogue.h"
 #include "clock.h"
 #include "cli.h"
+#include "datadir.h"
 #include "expect.h"
 #include "judge.h"
 #include "report.h"
@@ -21,6 +22,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: spw-conform [run] TARGET [OPTIONS]      run the conformance catalogue\n"
+"       spw-conform --version                    print 'spw-conform VERSION'\n"
 "       spw-conform fuzz TARGET [FUZZ OPTIONS]   black-box fuzzing (see --help there)\n"
 "       spw-conform diff [DIFF OPTIONS]          differential replay of two targets\n"
 "       spw-conform replay FILE TARGET           replay one fuzz reproducer\n"
@@ -31,7 +33,9 @@ static void usage(FILE *f)
 "  and answers a valid header (exit 2 with its output if not).\n"
 "\n"
 "Selection and output:\n"
-"  --cases PATH            case file or directory (default %s)\n"
+"  --cases PATH            case file or directory (default DATA/cases)\n"
+"  --data-dir DIR          spwire's data (the catalogue, expectations,\n"
+"                          dictionaries, seed corpora); " CF_DATA_DIR_HELP "\n"
 "  --include GLOB          run only matching case ids (repeatable)\n"
 "  --exclude GLOB          leave matching case ids out (repeatable)\n"
 "  --list                  print the selected cases and exit (dry run)\n"
@@ -60,8 +64,7 @@ static void usage(FILE *f)
 "--expect mismatch), 2 harness error (bad usage, malformed case file, an IUT\n"
 "that fails the preflight, a case that could not run, a report that could\n"
 "not be written: takes precedence over 1, also with --expect), 3 the filter\n"
-"matched nothing.\n",
-            SPW_CONFORM_CASES_DIR);
+"matched nothing.\n");
 }
 
 /* The run's options besides the target's. */
@@ -87,7 +90,7 @@ static int parse_args(run_opts *o, int argc, char **argv)
         }
         if (rc > 0)
             continue;
-        static const char *const valued[] = {"--cases",  "--include",       "--exclude",
+        static const char *const valued[] = {"--cases",  "--data-dir", "--include",       "--exclude",
                                              "--junit",  "--json",          "--expect",
                                              "--write-expect", "--update-expect", "--keep-logs",
                                              "--pcap",   "--max-time",      "--max-errors",
@@ -102,6 +105,8 @@ static int parse_args(run_opts *o, int argc, char **argv)
         const char *v = takes ? argv[++i] : NULL;
         if (strcmp(a, "--cases") == 0)
             o->cases = v;
+        else if (strcmp(a, "--data-dir") == 0)
+            cf_data_dir_set(v);
         else if (strcmp(a, "--include") == 0)
             o->inc[o->ninc++] = argv[i];
         else if (strcmp(a, "--exclude") == 0)
@@ -377,7 +382,7 @@ static int finish_run(const run_opts *o, const cf_expectations *ex, const cf_res
 
 int cf_cmd_run(int argc, char **argv)
 {
-    run_opts o = {.cases = SPW_CONFORM_CASES_DIR, .max_time = 300, .max_errors = 3};
+    run_opts o = {.max_time = 300, .max_errors = 3};
     cf_target_defaults(&o.t);
     o.inc = calloc((size_t)argc + 1, sizeof *o.inc);
     o.exc = calloc((size_t)argc + 1, sizeof *o.exc);
@@ -396,6 +401,9 @@ int cf_cmd_run(int argc, char **argv)
         code = pa > 0 ? CF_EXIT_OK : CF_EXIT_HARNESS;
         goto out;
     }
+    char cases[4096];
+    if (cf_data_cases(&o.cases, cases, sizeof cases, "spw-conform"))
+        goto out;
     if (cf_load(&cat, o.cases, err, sizeof err)) {
         fprintf(stderr, "spw-conform: ERROR in the case catalogue: %s\n", err);
         goto out;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "spwire/spwire.h"
 
 static const struct {
     const char *name;
@@ -16,6 +17,10 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("spw-conform %s\n", SPWIRE_VERSION_STRING);
+        return 0;
+    }
     for (size_t k = 0; argc > 1 && k < sizeof commands / sizeof commands[0]; k++)
         if (strcmp(argv[1], commands[k].name) == 0)
             return commands[k].run(argc - 2, argv + 2);

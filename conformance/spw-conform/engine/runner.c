@@ -399,7 +399,7 @@ int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
         for (long end = cf_now_ms() + 200; ss.have_proc && !spw_proc_poll(&ss.proc) &&
                                            cf_now_ms() < end;)
             cf_sleep_ms(2);
-        char st[160] = "";
+        char st[224] = "";
         if (ss.have_proc && ss.proc.exited) {
             char d[128];
             spw_proc_describe(&ss.proc, d, sizeof d);
