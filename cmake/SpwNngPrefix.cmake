@@ -17,7 +17,28 @@
 #   SPW_T_LIBPATH  colon list of the prefix's library dirs
 #   SPW_T_VERSION  the NNG release (package version)
 # and spw_nng_link(TARGET t [DIRECT]) below.
+#
+# NNG 1.5.2 built from Debian's sources by scripts/deps/src-libs, one
+# directory per flavour: SPW_NNG_SRC_ROOT (cache, default the environment
+# variable of that name) is the install directory src-libs reports without
+# its flavour (build/deps/src/nng-1.5.2). fuzz/ links its fuzz_nng target
+# against it, conformance/peers its sanitizer-built peer; see
+# spw_nng_src_lib() below.
 include_guard(GLOBAL)
+
+set(SPW_NNG_SRC_ROOT "$ENV{SPW_NNG_SRC_ROOT}" CACHE PATH
+    "nng built by scripts/deps/src-libs (holds <flavour>/lib/libnng.a)")
+
+# spw_nng_src_lib(FLAVOUR OUT) -- OUT the static libnng.a of that src-libs
+# flavour under SPW_NNG_SRC_ROOT, or empty when it is not there.
+function(spw_nng_src_lib flavour out)
+  set(a "${SPW_NNG_SRC_ROOT}/${flavour}/lib/libnng.a")
+  if(SPW_NNG_SRC_ROOT AND EXISTS "${a}" AND EXISTS "${SPW_NNG_SRC_ROOT}/${flavour}/include/nng/nng.h")
+    set(${out} "${a}" PARENT_SCOPE)
+  else()
+    set(${out} "" PARENT_SCOPE)
+  endif()
+endfunction()
 
 set(SPW_NNG_PACKAGED nng110 nng112)
 set(SPW_NNG110_PREFIX "$ENV{SPW_NNG110_PREFIX}" CACHE PATH

@@ -238,6 +238,76 @@ void cf_iut_judge_end(const cf_target *t, const spw_proc *p, int ended, int kill
     }
 }
 
+/* How much of a log is searched for a sanitizer report: an IUT's output in
+ * one case is far less; a report sits near the end of a longer one. */
+#define LOG_SCAN_MAX (1u << 20)
+
+const char *cf_iut_sanitizer_report(const char *log)
+{
+    static const char *const marks[] = {
+        "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+        "ERROR: ThreadSanitizer", "WARNING: MemorySanitizer", "ERROR: MemorySanitizer",
+        ": runtime error: "};
+    const char *first = NULL;
+    for (size_t i = 0; log && i < sizeof marks / sizeof marks[0]; i++) {
+        const char *m = strstr(log, marks[i]);
+        if (m && (!first || m < first))
+            first = m;
+    }
+    while (first && first > log && first[-1] != '\n')
+        first--;
+    return first;
+}
+
+char *cf_iut_log_evidence(const char *logpath)
+{
+    if (!logpath || !*logpath)
+        return NULL;
+    char *all = spw_file_tail(logpath, LOG_SCAN_MAX);
+    const char *rep = cf_iut_sanitizer_report(all);
+    if (!all)
+        return NULL;
+    const char *from = rep;
+    if (!from) {
+        size_t n = strlen(all);
+        from = all + (n > 1500 ? n - 1500 : 0);
+    }
+    char *keep = strndup(from, rep ? 4000 : 1500);
+    if (!keep)
+        abort();
+    free(all);
+    return keep;
+}
+
+/* How long an IUT whose sanitizer is writing a report may take to end. */
+#define SANITIZER_FINISH_MS 5000
+
+static int report_begun(const char *logpath)
+{
+    if (!logpath || !*logpath)
+        return 0;
+    char *all = spw_file_tail(logpath, LOG_SCAN_MAX);
+    int begun = cf_iut_sanitizer_report(all) != NULL;
+    free(all);
+    return begun;
+}
+
+void cf_iut_judge_report(const char *logpath, const char *st, cf_ending *e)
+{
+    if (e->hung || !logpath || !*logpath)
+        return;
+    char *all = spw_file_tail(logpath, LOG_SCAN_MAX);
+    const char *rep = cf_iut_sanitizer_report(all);
+    if (rep) {
+        int n = (int)strcspn(rep, "\n");
+        e->crashed = 1;
+        e->exited = 0;
+        snprintf(e->detail, sizeof e->detail, "the IUT's output holds a sanitizer report (%s): %.*s",
+                 st, n > 160 ? 160 : n, rep);
+    }
+    free(all);
+}
+
 /* The end of a case for the IUT process. It is first watched for the grace
  * period: what the last event (a close, an over-limit length) does to it may
  * take a moment to show. A process that ended on its own by then crashed
@@ -261,10 +331,21 @@ void cf_iut_finish(const cf_target *t, cf_iut *ss, cf_ending *e, cf_wire *w)
         cf_sleep_ms(2);
         ended = spw_proc_poll(&ss->proc);
     }
+    /* A sanitizer that has begun a report is let finish it: symbolizing
+     * the frames takes longer than a grace period under load, and SIGTERM
+     * would cut the evidence after its first line. */
+    if (!ended && report_begun(ss->logpath)) {
+        long end = cf_now_ms() + SANITIZER_FINISH_MS;
+        while (!ended && cf_now_ms() < end) {
+            cf_sleep_ms(5);
+            ended = spw_proc_poll(&ss->proc);
+        }
+    }
     int killed = ended ? 0 : spw_proc_stop(&ss->proc, t->kill_timeout_ms);
     char st[128];
     spw_proc_describe(&ss->proc, st, sizeof st);
     cf_iut_judge_end(t, &ss->proc, ended, killed, e);
+    cf_iut_judge_report(ss->logpath, st, e);
     char m[200];
     snprintf(m, sizeof m, "IUT process %s%s", ended ? "had ended on its own: " : "stopped: ", st);
     cf_log_note(w, m);

@@ -42,8 +42,27 @@ int cf_iut_exit_declared(const cf_target *t, int status);
  * --kill-timeout of SIGTERM), or stopped by us; e gets crashed, exited
  * (a status --iut-exit-ok does not declare) or hung, with the detail. */
 void cf_iut_judge_end(const cf_target *t, const spw_proc *p, int ended, int killed, cf_ending *e);
-/* The end of a case: watch the process for the grace period, then stop
- * it; e says whether it crashed, exited on its own or hung. */
+/* The end of a case: watch the process for the grace period (longer, up
+ * to 5 s, while a sanitizer report it began is being written), then stop
+ * it; e says whether it crashed, exited on its own or hung. A sanitizer
+ * report in the IUT's output (cf_iut_sanitizer_report) is a crash whatever
+ * the exit status: ASan exits 1 by default, which --iut-exit-ok may declare
+ * (spw-peer's documented end), and a report must never be a PASS. Only hung
+ * outranks it. */
 void cf_iut_finish(const cf_target *t, cf_iut *ss, cf_ending *e, cf_wire *w);
+/* A sanitizer report in the log at logpath (the process's output since it
+ * started) makes its end a crash, unless it hung: e->crashed, the status st
+ * and the report's first line in e->detail. Nothing without a report. */
+void cf_iut_judge_report(const char *logpath, const char *st, cf_ending *e);
+/* Where the first sanitizer report (AddressSanitizer, LeakSanitizer,
+ * ThreadSanitizer, MemorySanitizer: its "ERROR:"/"WARNING:" line;
+ * UndefinedBehaviorSanitizer: its "runtime error:" line) starts in log, a
+ * NUL-terminated text: a pointer to the start of that line, or NULL. */
+const char *cf_iut_sanitizer_report(const char *log);
+/* What to keep of the IUT's log (logpath; NULL or "" gives NULL) as a
+ * case's evidence, malloc'd: from the first sanitizer report's line on (its
+ * first 4000 bytes: the error and the top frames, which a tail would cut
+ * off behind ASan's shadow-byte dump), else the last 1500 bytes. */
+char *cf_iut_log_evidence(const char *logpath);
 
 #endif

@@ -421,6 +421,9 @@ static void persist_check(cf_persist *p, const cf_rx *s, cf_ending *e)
     }
     if (ended) {
         cf_iut_judge_end(t, &p->proc, 1, 0, e);
+        char st[128];
+        spw_proc_describe(&p->proc, st, sizeof st);
+        cf_iut_judge_report(p->logpath, st, e);
         if (!e->crashed && !e->exited)
             snprintf(e->detail, sizeof e->detail, "the IUT process ended (a declared exit)");
         persist_stop(p);

@@ -339,8 +339,7 @@ int cf_run_case(const cf_target *t, const cf_case *c, cf_result *r)
     if (cf_pcap_close(pcap, perr, sizeof perr))
         cf_log_note(&proc_wire, perr);
     judge_case(t, c, sides, &ss, &e, r);
-    if (ss.logpath[0])
-        r->iut_log = spw_file_tail(ss.logpath, 1500);
+    r->iut_log = cf_iut_log_evidence(ss.logpath);
     for (int k = 0; k < n; k++)
         cf_rx_free(&sides[k].s);
     r->ms = cf_now_ms() - t0;

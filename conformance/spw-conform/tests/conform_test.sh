@@ -7,12 +7,13 @@
 #   conform_test.sh selftest
 #       proves the tool itself, each judgement with a planted-fault IUT mode:
 #       FAIL; crash (also one that follows the last event), exit of its own,
-#       hang and leak detection; the preflight, the time budget, requester
-#       retry timers, --recvmax 0, report paths checked up front; exit codes
-#       0/1/2/3, the TCP roles, JUnit/JSON output, --update-expect, a {ctl}
-#       IUT; fuzz (fresh and persistent over TCP and {ctl}: crash found and
-#       attributed, a wedged IUT found, a slow death not taken for one,
-#       --jobs, SIGINT), replay, diff
+#       hang and leak detection, a sanitizer report under a declared exit;
+#       the preflight, the time budget, requester retry timers, --recvmax 0,
+#       report paths checked up front; exit codes 0/1/2/3, the TCP roles,
+#       JUnit/JSON output, --update-expect, a {ctl} IUT; fuzz (fresh and
+#       persistent over TCP and {ctl}: crash found and attributed, a wedged
+#       IUT found, a slow death not taken for one, --jobs, SIGINT), replay,
+#       diff
 #
 # Environment (set by CMake): SPW_CONFORM, SPW_CONFORM_IUT, SPW_CONFORM_EXPECT,
 # SPW_CONFORM_CASES.  SPW_CONFORM_TIMEOUT overrides the per-case window (ms).
@@ -178,6 +179,21 @@ expect_out 'saw exited: .*exit status 0'
 expect_rc 0 "... and passes with --iut-exit-ok 0" -- \
     "$conform" "${base[@]}" --iut-exit-ok 0 --exec "$(fd_cmd exit-after-close)" \
     --include 'handshake.*' -q
+# A sanitizer report is a crash whatever the exit status: ASan exits 1 when
+# abort_on_error is off, the very status spw-peer's gate lines declare.
+if grep -qa 'ERROR: AddressSanitizer' "$iut"; then
+    expect_rc 1 "an IUT whose send path uses a freed message (ASan exit 1, declared) fails" -- \
+        env ASAN_OPTIONS=allocator_may_return_null=1 "$conform" "${base[@]}" --iut-exit-ok 1 \
+        --exec "$(fd_cmd uaf-on-send-fail)" --include 'robust.send-path.*'
+    expect_out '^FAIL +robust\.send-path\.reset-at-first-echo '
+    expect_out '^FAIL +robust\.send-path\.close-inside-echo-body '
+    expect_out 'saw crashed: the IUT.s output holds a sanitizer report \(.*\): ==[0-9]+==ERROR: AddressSanitizer: heap-use-after-free'
+    expect_out '\| +#0 0x[0-9a-f]+ in send_msg_heap '
+    expect_out '\| SUMMARY: AddressSanitizer: heap-use-after-free'
+    if grep -Eq '^PASS' "$work/out"; then bad "  a send-path case passed a use-after-free"; fi
+else
+    ok "skipped: the use-after-free self-test (the self-test IUT is not built with ASan)"
+fi
 expect_rc 2 "an IUT that never reads is stopped by the run's time budget" -- \
     "$conform" "${base[@]}" --max-time 2 --exec "$(fd_cmd deaf)"
 expect_out "time budget \(--max-time 2 s\) was used up"

@@ -26,6 +26,11 @@
  *                 there can be (scripts/bench's limit for spw-conform fuzz)
  *   --mode retry  conforming requester that also asks again by itself,
  *                 with a new id, every --retry-ms (300) ms           -> PASS
+ *   --mode uaf-on-send-fail  conforming, but when a send fails (the peer
+ *                 closed or reset under it) it reads the message it has
+ *                 just freed: a real heap-use-after-free, reported by ASan
+ *                 in a sanitizer build (then exit 1 or SIGABRT, as
+ *                 ASAN_OPTIONS say), unseen in any other   -> crash under ASan
  *
  * It serves one connection: given several fds (--fds) it takes the first
  * and leaves the others alone, as a listener that keeps one fd would, which
@@ -65,11 +70,12 @@ enum {
     M_RETRY,
     M_CLOSE,
     M_CRASH_SLOWLY,
+    M_UAF_ON_SEND_FAIL,
     M_COUNT
 };
 static const char *const mode_names[M_COUNT] = {
     "ok",    "lax",   "crash", "hang", "leak", "reuse", "noflag", "segv-after-close", "panic",
-    "exit-after-close", "deaf", "retry", "close", "crash-slowly"};
+    "exit-after-close", "deaf", "retry", "close", "crash-slowly", "uaf-on-send-fail"};
 
 static int die_ms = 30;
 static int retry_ms = 300;
@@ -94,8 +100,35 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* uaf-on-send-fail's send: the frame in one heap buffer, as an
+ * implementation queues an outgoing message, and the bug where the failure
+ * path frees it and then reports from it. The volatile copy keeps the
+ * compiler from seeing (and refusing, -Wuse-after-free) what ASan is there
+ * to catch. */
+static int send_msg_heap(int fd, const uint8_t *hdr, size_t hl, const uint8_t *body, size_t bl)
+{
+    size_t n = 8 + hl + bl;
+    uint8_t *out = malloc(n);
+    if (!out)
+        return -1;
+    spw_frame_encode_header(out, hl + bl);
+    if (hl)
+        memcpy(out + 8, hdr, hl);
+    if (bl)
+        memcpy(out + 8 + hl, body, bl);
+    int rc = write_all(fd, out, n), err = errno;
+    uint8_t *volatile stale = out;
+    free(out);
+    if (rc)
+        fprintf(stderr, "send failed (%s); dropped a message of %zu bytes, length byte 7 = %u\n",
+                strerror(err), n, stale[7]);
+    return rc;
+}
+
 static int send_msg(int fd, const uint8_t *hdr, size_t hl, const uint8_t *body, size_t bl)
 {
+    if (mode == M_UAF_ON_SEND_FAIL)
+        return send_msg_heap(fd, hdr, hl, body, bl);
     uint8_t h[8];
     spw_frame_encode_header(h, hl + bl);
     if (write_all(fd, h, 8) || write_all(fd, hdr, hl) || write_all(fd, body, bl))
@@ -164,6 +197,13 @@ static int on_message(int fd, const uint8_t *m, size_t len)
 
 static void serve(int fd)
 {
+    /* A small send buffer keeps uaf-on-send-fail writing when the peer
+     * goes: a burst of echoes larger than the buffers then always meets the
+     * close or reset, and the planted fault never depends on timing. */
+    if (mode == M_UAF_ON_SEND_FAIL) {
+        int sz = 4096;
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    }
     spw_handshake hs;
     spw_handshake_init(&hs, proto);
     size_t ol;

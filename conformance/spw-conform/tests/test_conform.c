@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "catalogue.h"
 #include "expect.h"
+#include "iut.h"
 #include "judge.h"
 #include "outcome.h"
 #include "runner.h"
@@ -612,6 +613,29 @@ static void test_expect_merge(void **st)
     cf_buf_free(&out);
 }
 
+/* The line a sanitizer report starts on, whichever sanitizer; an
+ * allocator's warning (allocator_may_return_null, NNG's huge lengths) or a
+ * panic is no report. */
+static void test_sanitizer_report(void **st)
+{
+    (void)st;
+    assert_null(cf_iut_sanitizer_report(NULL));
+    assert_null(cf_iut_sanitizer_report(""));
+    assert_null(cf_iut_sanitizer_report(
+        "{\"event\":\"add\"}\n==27002==WARNING: AddressSanitizer failed to allocate 0xffff bytes\n"
+        "panic: chunk_append failed\n"));
+    const char *asan = "{\"event\":\"msg\"}\nsend failed\n==12==ERROR: AddressSanitizer: "
+                       "heap-use-after-free on address 0x60\n    #0 0x5 in f\n";
+    assert_ptr_equal(cf_iut_sanitizer_report(asan), strstr(asan, "==12=="));
+    const char *ub = "x\nsrc/a.c:3:5: runtime error: signed integer overflow\n"
+                     "==9==ERROR: LeakSanitizer: detected memory leaks\n";
+    assert_ptr_equal(cf_iut_sanitizer_report(ub), strstr(ub, "src/a.c"));
+    const char *first = "==1==ERROR: LeakSanitizer: detected memory leaks\n";
+    assert_ptr_equal(cf_iut_sanitizer_report(first), first);
+    assert_null(cf_iut_log_evidence(NULL));
+    assert_null(cf_iut_log_evidence(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -631,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_exited_fails_every_level),
         cmocka_unit_test(test_no_limit),
         cmocka_unit_test(test_parse_num),
+        cmocka_unit_test(test_sanitizer_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
