@@ -454,8 +454,8 @@ static void run_flush(const cf_step *s, cf_exec *x)
     cf_side *c = x->cur;
     x->batching = 0;
     if (!c->closed && x->batch.len) {
-        cf_io_write(c->fd, x->batch.p, x->batch.len, x->split, x->gap,
-                    c->hold ? NULL : &c->s.rx, &c->closed, &c->w);
+        cf_io_write(c->fd, x->batch.p, x->batch.len, x->split, x->gap, c->hold ? NULL : &c->s.rx,
+                    &c->closed, &c->w);
         c->s.last_send_ms = cf_now_ms();
     }
     x->batch.len = 0;
@@ -476,8 +476,8 @@ static void note_unread(cf_side *c)
     if (!c->hold)
         return;
     char m[128];
-    snprintf(m, sizeof m, "stop-reading: %zu bytes of the IUT's stream read, the rest left in "
-             "its way", c->s.rx.len);
+    snprintf(m, sizeof m, "stop-reading: %zu bytes of the IUT's stream read, the rest unread",
+             c->s.rx.len);
     cf_log_note(&c->w, m);
 }
 
@@ -511,8 +511,7 @@ static void run_reset(const cf_step *s, cf_exec *x)
 static void run_expect_bytes(const cf_step *s, cf_exec *x)
 {
     cf_side *c = x->cur;
-    cf_io_read_upto(c->fd, cf_now_ms() + x->timeout, &c->s.rx, 8 + (size_t)s->n, &c->closed,
-                    &c->w);
+    cf_io_read_upto(c->fd, cf_now_ms() + x->timeout, &c->s.rx, 8 + (size_t)s->n, &c->closed, &c->w);
 }
 
 static void run_stop_reading(const cf_step *s, cf_exec *x)
