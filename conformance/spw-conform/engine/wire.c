@@ -193,30 +193,13 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
     return 0;
 }
 
-int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
+/* Read until done(ctx) (NULL: never) or rx holds upto bytes (SIZE_MAX: no
+ * bound; never read past it): 0; closed: -1; the deadline: 1. */
+static int read_loop(int fd, long deadline, cf_buf *rx, size_t upto, int *closed, cf_wire *w,
                      int (*done)(void *ctx), void *ctx)
 {
     for (;;) {
-        if (done && done(ctx))
-            return 0;
-        if (*closed)
-            return -1;
-        long left = deadline - cf_now_ms();
-        if (left <= 0)
-            return 1;
-        struct pollfd pf = {fd, POLLIN, 0};
-        int pr = poll(&pf, 1, (int)left);
-        if (pr < 0 && errno != EINTR)
-            return -1;
-        if (pr > 0)
-            read_some(fd, rx, SIZE_MAX, closed, w);
-    }
-}
-
-int cf_io_read_upto(int fd, long deadline, cf_buf *rx, size_t upto, int *closed, cf_wire *w)
-{
-    for (;;) {
-        if (rx->len >= upto)
+        if ((done && done(ctx)) || rx->len >= upto)
             return 0;
         if (*closed)
             return -1;
@@ -230,6 +213,17 @@ int cf_io_read_upto(int fd, long deadline, cf_buf *rx, size_t upto, int *closed,
         if (pr > 0)
             read_some(fd, rx, upto, closed, w);
     }
+}
+
+int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
+                     int (*done)(void *ctx), void *ctx)
+{
+    return read_loop(fd, deadline, rx, SIZE_MAX, closed, w, done, ctx);
+}
+
+int cf_io_read_upto(int fd, long deadline, cf_buf *rx, size_t upto, int *closed, cf_wire *w)
+{
+    return read_loop(fd, deadline, rx, upto, closed, w, NULL, NULL);
 }
 
 void cf_io_hold(int fd)
