@@ -256,7 +256,7 @@ int cf_io_read_quiet(int fd, long deadline, long quiet_us, cf_buf *rx, int *clos
         if (pr == 0 && wait == quiet_us)
             return 2;
         if (pr > 0)
-            read_some(fd, rx, closed, w);
+            read_some(fd, rx, SIZE_MAX, closed, w);
     }
 }
 
