@@ -232,8 +232,8 @@ static void run_script(cf_exec *x)
             if (x->batching)
                 cf_buf_add(&x->batch, out.p, out.len);
             else if (!cur->closed && !cur->shut) {
-                cf_io_write(cur->fd, out.p, out.len, x->split, x->gap, &cur->s.rx, &cur->closed,
-                            &cur->w);
+                cf_io_write(cur->fd, out.p, out.len, x->split, x->gap,
+                            cur->hold ? NULL : &cur->s.rx, &cur->closed, &cur->w);
                 cur->s.last_send_ms = cf_now_ms();
             } else if (!cur->o.we_closed)
                 cf_log_note(&cur->w, "connection already closed: not sending");

@@ -66,6 +66,7 @@ typedef struct cf_side {
     cf_rx s;
     cf_obs o;
     int closed, shut;
+    int hold;           /* 'stop-reading': our writes read nothing back */
     uint32_t counter;   /* request ids of the messages we send a responder */
     cf_wire w;
     int outcome, verdict;
@@ -84,7 +85,6 @@ typedef struct cf_exec {
     cf_buf batch;
     size_t split;      /* bytes per write, 0 = whole */
     int gap;           /* ms between split writes */
-    int want_bytes;    /* 'expect bytes N' in progress */
 } cf_exec;
 
 #endif

@@ -435,6 +435,10 @@ static void run_split(const cf_step *s, cf_exec *x)
 static void run_pause(const cf_step *s, cf_exec *x)
 {
     cf_side *c = x->cur;
+    if (c->hold) {
+        cf_sleep_ms(s->n);
+        return;
+    }
     cf_io_read_until(c->fd, cf_now_ms() + s->n, &c->s.rx, &c->closed, &c->w, NULL, NULL);
 }
 
@@ -450,8 +454,8 @@ static void run_flush(const cf_step *s, cf_exec *x)
     cf_side *c = x->cur;
     x->batching = 0;
     if (!c->closed && x->batch.len) {
-        cf_io_write(c->fd, x->batch.p, x->batch.len, x->split, x->gap, &c->s.rx, &c->closed,
-                    &c->w);
+        cf_io_write(c->fd, x->batch.p, x->batch.len, x->split, x->gap, c->hold ? NULL : &c->s.rx,
+                    &c->closed, &c->w);
         c->s.last_send_ms = cf_now_ms();
     }
     x->batch.len = 0;
@@ -465,10 +469,23 @@ static void run_shutdown_write(const cf_step *s, cf_exec *x)
     cf_log_note(&x->cur->w, "we shut down our write side (FIN)");
 }
 
+/* Under stop-reading, how much of the IUT's stream was taken before we
+ * went away: the wire log's proof of where the send path was cut. */
+static void note_unread(cf_side *c)
+{
+    if (!c->hold)
+        return;
+    char m[128];
+    snprintf(m, sizeof m, "stop-reading: %zu bytes of the IUT's stream read, the rest unread",
+             c->s.rx.len);
+    cf_log_note(&c->w, m);
+}
+
 static void run_close(const cf_step *s, cf_exec *x)
 {
     (void)s;
     cf_side *c = x->cur;
+    note_unread(c);
     cf_io_close(c->fd, &c->w);
     c->fd = -1;
     c->o.we_closed = 1;
@@ -480,6 +497,7 @@ static void run_reset(const cf_step *s, cf_exec *x)
 {
     (void)s;
     cf_side *c = x->cur;
+    note_unread(c);
     cf_io_reset(c->fd, &c->w);
     c->fd = -1;
     c->o.we_closed = 1;
@@ -487,19 +505,20 @@ static void run_reset(const cf_step *s, cf_exec *x)
     cf_log_note(&c->w, "we reset the connection (SO_LINGER 0)");
 }
 
-/* until n bytes after the IUT's header are in: a point inside the IUT's
- * own stream (its send path) for a following close or reset */
-static int done_bytes(void *ctx)
-{
-    const cf_exec *x = ctx;
-    return x->cur->s.rx.len >= 8 + (size_t)x->want_bytes;
-}
-
+/* Up to byte n after the IUT's header, never one more: a point inside the
+ * IUT's own stream (its send path) for a following close or reset; under
+ * stop-reading the rest stays unread, in the IUT's way. */
 static void run_expect_bytes(const cf_step *s, cf_exec *x)
 {
     cf_side *c = x->cur;
-    x->want_bytes = s->n;
-    cf_io_read_until(c->fd, cf_now_ms() + x->timeout, &c->s.rx, &c->closed, &c->w, done_bytes, x);
+    cf_io_read_upto(c->fd, cf_now_ms() + x->timeout, &c->s.rx, 8 + (size_t)s->n, &c->closed, &c->w);
+}
+
+static void run_stop_reading(const cf_step *s, cf_exec *x)
+{
+    (void)s;
+    x->cur->hold = 1;
+    cf_io_hold(x->cur->fd);
 }
 
 static void run_expect_handshake(const cf_step *s, cf_exec *x)
@@ -563,6 +582,8 @@ static const cf_step_type types[CF_S_COUNT] = {
     [CF_S_RESET] = {"reset", NULL, CF_S_RESET, 0, parse_none, NULL, run_reset},
     [CF_S_EXPECT_BYTES] = {"expect", "bytes", CF_S_EXPECT_BYTES, 0, parse_expect_bytes, NULL,
                            run_expect_bytes},
+    [CF_S_STOP_READING] = {"stop-reading", NULL, CF_S_STOP_READING, 0, parse_none, NULL,
+                           run_stop_reading},
 };
 
 const cf_step_type *cf_step_type_of(int kind)

@@ -31,6 +31,7 @@ enum cf_step_kind {
     CF_S_ON,
     CF_S_RESET,
     CF_S_EXPECT_BYTES,
+    CF_S_STOP_READING,
     CF_S_COUNT
 };
 

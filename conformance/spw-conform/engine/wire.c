@@ -2,6 +2,7 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,14 +88,24 @@ void cf_io_reset(int fd, cf_wire *w)
 
 #define CF_RX_CAP ((size_t)32 * 1024 * 1024)
 #define CF_STALL_MS 3000
+#define CF_HOLD_SNDBUF (1024 * 1024)
 #define CF_XSTR(x) #x
 #define CF_STR(x) CF_XSTR(x)
 
-static int read_some(int fd, cf_buf *rx, int *closed, cf_wire *w)
+/* Drain until EAGAIN, but never past byte upto of the stream (SIZE_MAX:
+ * no bound): what is left unread stays in the IUT's way. */
+static int read_some(int fd, cf_buf *rx, size_t upto, int *closed, cf_wire *w)
 {
     uint8_t tmp[65536];
     for (;;) {
-        ssize_t n = read(fd, tmp, sizeof tmp);
+        size_t want = sizeof tmp;
+        if (upto != SIZE_MAX) {
+            if (rx->len >= upto)
+                return 0;
+            if (upto - rx->len < want)
+                want = upto - rx->len;
+        }
+        ssize_t n = read(fd, tmp, want);
         if (n > 0) {
             cf_log_bytes(w, 1, tmp, (size_t)n);
             if (rx->len + (size_t)n <= CF_RX_CAP)
@@ -134,7 +145,7 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
         size_t want = len - off;
         if (chunk && want > chunk)
             want = chunk;
-        struct pollfd pf = {fd, (short)(POLLOUT | (*closed ? 0 : POLLIN)), 0};
+        struct pollfd pf = {fd, (short)(POLLOUT | (*closed || !rx ? 0 : POLLIN)), 0};
         long left = deadline - cf_now_ms();
         if (left <= 0) {
             cf_log_note(w, "write stalled: the IUT read nothing for " CF_STR(CF_STALL_MS) " ms");
@@ -143,8 +154,8 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
         int pr = poll(&pf, 1, (int)left);
         if (pr < 0 && errno == EINTR)
             continue;
-        if (pf.revents & (POLLIN | POLLHUP | POLLERR))
-            read_some(fd, rx, closed, w);
+        if (rx && (pf.revents & (POLLIN | POLLHUP | POLLERR)))
+            read_some(fd, rx, SIZE_MAX, closed, w);
         if (!(pf.revents & POLLOUT)) {
             if (pf.revents & (POLLHUP | POLLERR)) {
                 *closed = 1;
@@ -170,23 +181,25 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
             long l;
             while ((l = until - cf_now_ms()) > 0) {
                 struct pollfd rp = {fd, POLLIN, 0};
-                if (*closed) {
+                if (*closed || !rx) {
                     cf_sleep_ms((int)l);
                     break;
                 }
                 if (poll(&rp, 1, (int)l) > 0)
-                    read_some(fd, rx, closed, w);
+                    read_some(fd, rx, SIZE_MAX, closed, w);
             }
         }
     }
     return 0;
 }
 
-int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
+/* Read until done(ctx) (NULL: never) or rx holds upto bytes (SIZE_MAX: no
+ * bound; never read past it): 0; closed: -1; the deadline: 1. */
+static int read_loop(int fd, long deadline, cf_buf *rx, size_t upto, int *closed, cf_wire *w,
                      int (*done)(void *ctx), void *ctx)
 {
     for (;;) {
-        if (done && done(ctx))
+        if ((done && done(ctx)) || rx->len >= upto)
             return 0;
         if (*closed)
             return -1;
@@ -198,7 +211,31 @@ int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
         if (pr < 0 && errno != EINTR)
             return -1;
         if (pr > 0)
-            read_some(fd, rx, closed, w);
+            read_some(fd, rx, upto, closed, w);
+    }
+}
+
+int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
+                     int (*done)(void *ctx), void *ctx)
+{
+    return read_loop(fd, deadline, rx, SIZE_MAX, closed, w, done, ctx);
+}
+
+int cf_io_read_upto(int fd, long deadline, cf_buf *rx, size_t upto, int *closed, cf_wire *w)
+{
+    return read_loop(fd, deadline, rx, upto, closed, w, NULL, NULL);
+}
+
+void cf_io_hold(int fd)
+{
+    /* our own send buffer at least CF_HOLD_SNDBUF (the kernel caps it at
+     * net.core.wmem_max and doubles it): a burst the IUT cannot echo until
+     * we read must still fit between us and it without stalling our write */
+    int have = 0;
+    socklen_t l = sizeof have;
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &have, &l) == 0 && have < CF_HOLD_SNDBUF) {
+        int want = CF_HOLD_SNDBUF;
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
     }
 }
 
@@ -219,7 +256,7 @@ int cf_io_read_quiet(int fd, long deadline, long quiet_us, cf_buf *rx, int *clos
         if (pr == 0 && wait == quiet_us)
             return 2;
         if (pr > 0)
-            read_some(fd, rx, closed, w);
+            read_some(fd, rx, SIZE_MAX, closed, w);
     }
 }
 

@@ -21,7 +21,8 @@ typedef struct cf_wire {
     struct cf_pcap *pcap;  /* a capture of the case (see pcap.h) */
 } cf_wire;
 
-/* Write all of buf (non-blocking fd), reading into rx meanwhile; chunk>0
+/* Write all of buf (non-blocking fd), reading into rx meanwhile (rx NULL:
+ * reading nothing, so what the IUT sends backs up in its way); chunk>0
  * writes chunk bytes at a time with gap_ms between. Returns 0, -1 when the
  * peer closed/reset (sets *closed), -2 when the peer took nothing for 3 s. */
 int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms, cf_buf *rx,
@@ -34,6 +35,13 @@ int cf_io_read_quiet(int fd, long deadline, long quiet_us, cf_buf *rx, int *clos
  * the deadline (1). done may be NULL: read until closed or the deadline. */
 int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
                      int (*done)(void *ctx), void *ctx);
+/* Read into rx until it holds upto bytes, never one more: 0 there, -1
+ * closed (*closed set), 1 the deadline. */
+int cf_io_read_upto(int fd, long deadline, cf_buf *rx, size_t upto, int *closed, cf_wire *w);
+/* Before writes that will not read (rx NULL): raise our send buffer to 1 MiB
+ * where it is smaller (capped by net.core.wmem_max), so a burst that the
+ * IUT's blocked echoes hold up still fits on our side. */
+void cf_io_hold(int fd);
 /* Half-close (FIN) our side / close it, recorded on the wire. */
 void cf_io_shutdown(int fd, cf_wire *w);
 void cf_io_close(int fd, cf_wire *w);

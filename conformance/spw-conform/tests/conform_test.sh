@@ -8,7 +8,9 @@
 #       proves the tool itself, each judgement with a planted-fault IUT mode:
 #       FAIL; crash (also one that follows the last event), exit of its own,
 #       hang and leak detection, a sanitizer report under a declared exit;
-#       the preflight, the time budget, requester retry timers, --recvmax 0,
+#       the send path (an IUT that dies writing into a vanished peer fails
+#       every echo case, every run); the preflight, the time budget,
+#       requester retry timers, --recvmax 0,
 #       report paths checked up front; exit codes 0/1/2/3, the TCP roles,
 #       JUnit/JSON output, --update-expect, a {ctl} IUT; fuzz (fresh and
 #       persistent over TCP and {ctl}: crash found and attributed, a wedged
@@ -162,6 +164,23 @@ expect_out '^FAIL +handshake\.early-close-0 '
 expect_out '^FAIL +socket\.peer-closed-before-start '
 expect_out 'saw crashed: the IUT process died on its own: killed by signal 11'
 if grep -Eq '^PASS' "$work/out"; then bad "  a case passed an IUT that crashed after it"; fi
+# the IUT's send path: the echo cases stop reading before their burst, so an
+# IUT that dies when a write finds its peer gone (NNG 1.10.1's F6) still has
+# echoes to write at the reset or close, every run, and the wire log shows
+# that the harness took exactly the bytes 'expect bytes' asked for
+for run in 1 2 3 4 5; do
+    expect_rc 1 "send path, run $run: an IUT dying as it writes to a vanished peer fails" -- \
+        "$conform" "${base[@]}" --exec "$(fd_cmd sigpipe)" --include 'robust.send-path.*'
+    for c in reset-at-first-echo reset-inside-echo-header reset-inside-echo-body \
+             close-inside-echo-body; do
+        expect_out "^FAIL +robust\.send-path\.$c "
+    done
+    expect_out 'saw crashed: the IUT process died on its own: killed by signal 13'
+    for n in 9 12 65544 8200; do
+        expect_out "stop-reading: $n bytes of the IUT's stream read"
+    done
+    if grep -Eq '^PASS' "$work/out"; then bad "  a send-path case passed"; fi
+done
 expect_rc 1 "an IUT that panics (prints, exits 2) on an over-limit length fails" -- \
     "$conform" "${base[@]}" --exec "$(fd_cmd panic)" --include 'frame.length.*'
 expect_out '^FAIL +frame\.length\.limit-plus-one '

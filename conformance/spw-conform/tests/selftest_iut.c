@@ -31,6 +31,10 @@
  *                 just freed: a real heap-use-after-free, reported by ASan
  *                 in a sanitizer build (then exit 1 or SIGABRT, as
  *                 ASAN_OPTIONS say), unseen in any other   -> crash under ASan
+ *   --mode sigpipe  dies of SIGPIPE when a write finds its peer gone, as
+ *                 NNG 1.10.1 over socket:// does (FINDINGS F6): it dies
+ *                 exactly when the peer vanished while it still had
+ *                 echoes to write                                    -> crash
  *
  * It serves one connection: given several fds (--fds) it takes the first
  * and leaves the others alone, as a listener that keeps one fd would, which
@@ -71,11 +75,13 @@ enum {
     M_CLOSE,
     M_CRASH_SLOWLY,
     M_UAF_ON_SEND_FAIL,
+    M_SIGPIPE,
     M_COUNT
 };
 static const char *const mode_names[M_COUNT] = {
     "ok",    "lax",   "crash", "hang", "leak", "reuse", "noflag", "segv-after-close", "panic",
-    "exit-after-close", "deaf", "retry", "close", "crash-slowly", "uaf-on-send-fail"};
+    "exit-after-close", "deaf", "retry", "close", "crash-slowly", "uaf-on-send-fail",
+    "sigpipe"};
 
 static int die_ms = 30;
 static int retry_ms = 300;
@@ -92,6 +98,10 @@ static int write_all(int fd, const uint8_t *p, size_t n)
         if (w < 0) {
             if (errno == EINTR)
                 continue;
+            if (mode == M_SIGPIPE && (errno == EPIPE || errno == ECONNRESET)) {
+                signal(SIGPIPE, SIG_DFL);
+                raise(SIGPIPE);
+            }
             return -1;
         }
         p += w;
