@@ -90,7 +90,17 @@ static void exchange(const cf_target *t, int *fd_io, const uint8_t *bytes, size_
     out->close_ms = -1;
     if (plan->reset_at >= 0 && !closed) {
         struct reset_point rp = {s, plan->reset_at};
-        cf_io_read_until(fd, sent + wait_ms, &s->rx, &closed, w, done_reset_point, &rp);
+        /* An IUT that went quiet after its header will not reach the reset
+         * point: reset then (it is not writing), rather than wait the whole
+         * window — an input that truncates its own frame cost 200 ms. */
+        if (t->quiet_us) {
+            cf_io_read_until(fd, sent + wait_ms, &s->rx, &closed, w, done_header_in, s);
+            if (!closed && s->rx.len >= 8)
+                cf_io_read_until_quiet(fd, sent + wait_ms, t->quiet_us, &s->rx, &closed, w,
+                                       done_reset_point, &rp);
+        } else {
+            cf_io_read_until(fd, sent + wait_ms, &s->rx, &closed, w, done_reset_point, &rp);
+        }
         if (!closed) {
             cf_io_reset(fd, w);
             *fd_io = -1;

@@ -194,22 +194,28 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
 }
 
 /* Read until done(ctx) (NULL: never) or rx holds upto bytes (SIZE_MAX: no
- * bound; never read past it): 0; closed: -1; the deadline: 1. */
-static int read_loop(int fd, long deadline, cf_buf *rx, size_t upto, int *closed, cf_wire *w,
-                     int (*done)(void *ctx), void *ctx)
+ * bound; never read past it): 0; closed: -1; the deadline: 1; quiet_us (0:
+ * none) without a byte: 2. Waits use ppoll: poll's whole milliseconds would
+ * make a sub-millisecond quiet window a whole one or more. */
+static int read_loop(int fd, long deadline, cf_buf *rx, size_t upto, long quiet_us, int *closed,
+                     cf_wire *w, int (*done)(void *ctx), void *ctx)
 {
     for (;;) {
         if ((done && done(ctx)) || rx->len >= upto)
             return 0;
         if (*closed)
             return -1;
-        long left = deadline - cf_now_ms();
+        long long left = (long long)deadline * 1000 - cf_now_us();
         if (left <= 0)
             return 1;
+        long long wait = quiet_us > 0 && quiet_us < left ? quiet_us : left;
+        struct timespec ts = {(time_t)(wait / 1000000), (long)(wait % 1000000) * 1000L};
         struct pollfd pf = {fd, POLLIN, 0};
-        int pr = poll(&pf, 1, (int)left);
+        int pr = ppoll(&pf, 1, &ts, NULL);
         if (pr < 0 && errno != EINTR)
             return -1;
+        if (pr == 0 && quiet_us > 0 && wait == quiet_us)
+            return 2;
         if (pr > 0)
             read_some(fd, rx, upto, closed, w);
     }
@@ -218,12 +224,23 @@ static int read_loop(int fd, long deadline, cf_buf *rx, size_t upto, int *closed
 int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
                      int (*done)(void *ctx), void *ctx)
 {
-    return read_loop(fd, deadline, rx, SIZE_MAX, closed, w, done, ctx);
+    return read_loop(fd, deadline, rx, SIZE_MAX, 0, closed, w, done, ctx);
+}
+
+int cf_io_read_until_quiet(int fd, long deadline, long quiet_us, cf_buf *rx, int *closed,
+                           cf_wire *w, int (*done)(void *ctx), void *ctx)
+{
+    return read_loop(fd, deadline, rx, SIZE_MAX, quiet_us, closed, w, done, ctx);
 }
 
 int cf_io_read_upto(int fd, long deadline, cf_buf *rx, size_t upto, int *closed, cf_wire *w)
 {
-    return read_loop(fd, deadline, rx, upto, closed, w, NULL, NULL);
+    return read_loop(fd, deadline, rx, upto, 0, closed, w, NULL, NULL);
+}
+
+int cf_io_read_quiet(int fd, long deadline, long quiet_us, cf_buf *rx, int *closed, cf_wire *w)
+{
+    return read_loop(fd, deadline, rx, SIZE_MAX, quiet_us, closed, w, NULL, NULL);
 }
 
 void cf_io_hold(int fd)
@@ -236,27 +253,6 @@ void cf_io_hold(int fd)
     if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &have, &l) == 0 && have < CF_HOLD_SNDBUF) {
         int want = CF_HOLD_SNDBUF;
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
-    }
-}
-
-int cf_io_read_quiet(int fd, long deadline, long quiet_us, cf_buf *rx, int *closed, cf_wire *w)
-{
-    for (;;) {
-        if (*closed)
-            return -1;
-        long long left = (long long)deadline * 1000 - cf_now_us();
-        if (left <= 0)
-            return 1;
-        long long wait = left < quiet_us ? left : quiet_us;
-        struct timespec ts = {(time_t)(wait / 1000000), (long)(wait % 1000000) * 1000L};
-        struct pollfd pf = {fd, POLLIN, 0};
-        int pr = ppoll(&pf, 1, &ts, NULL);
-        if (pr < 0 && errno != EINTR)
-            return -1;
-        if (pr == 0 && wait == quiet_us)
-            return 2;
-        if (pr > 0)
-            read_some(fd, rx, SIZE_MAX, closed, w);
     }
 }
 

@@ -31,10 +31,14 @@ int cf_io_write(int fd, const uint8_t *buf, size_t len, size_t chunk, int gap_ms
  * set), or the deadline (1): poll's millisecond timeouts would make a
  * sub-millisecond quiet window a whole one or more. */
 int cf_io_read_quiet(int fd, long deadline, long quiet_us, cf_buf *rx, int *closed, cf_wire *w);
-/* Read into rx until done(ctx) says stop (0), closed (0, *closed set), or
+/* Read into rx until done(ctx) says stop (0), closed (-1, *closed set), or
  * the deadline (1). done may be NULL: read until closed or the deadline. */
 int cf_io_read_until(int fd, long deadline, cf_buf *rx, int *closed, cf_wire *w,
                      int (*done)(void *ctx), void *ctx);
+/* cf_io_read_until, and also 2 once quiet_us pass without a byte: the peer
+ * stopped sending before done() was reached. */
+int cf_io_read_until_quiet(int fd, long deadline, long quiet_us, cf_buf *rx, int *closed,
+                           cf_wire *w, int (*done)(void *ctx), void *ctx);
 /* Read into rx until it holds upto bytes, never one more: 0 there, -1
  * closed (*closed set), 1 the deadline. */
 int cf_io_read_upto(int fd, long deadline, cf_buf *rx, size_t upto, int *closed, cf_wire *w);
