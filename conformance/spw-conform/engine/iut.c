@@ -351,3 +351,20 @@ void cf_iut_finish(const cf_target *t, cf_iut *ss, cf_ending *e, cf_wire *w)
     cf_log_note(w, m);
 }
 
+
+void cf_iut_ended_note(spw_proc *p, int have_proc, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    /* let a dying IUT finish dying, so its status can be told */
+    for (long end = cf_now_ms() + 200; have_proc && !spw_proc_poll(p) && cf_now_ms() < end;)
+        cf_sleep_ms(2);
+    if (!have_proc || !p->exited)
+        return;
+    char d[128];
+    spw_proc_describe(p, d, sizeof d);
+    int code = WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 0;
+    snprintf(out, outlen, "; the IUT process ended: %s%s", d,
+             code == 127   ? " (the shell could not find the command)"
+             : code == 126 ? " (the shell could not run the command)"
+                           : "");
+}

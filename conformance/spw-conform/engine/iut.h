@@ -38,6 +38,10 @@ int cf_iut_open(const cf_target *t, const char *tag, int nconns, cf_iut *ss, cf_
 int cf_iut_alive(const cf_target *t);
 /* Is status one of --iut-exit-ok's? */
 int cf_iut_exit_declared(const cf_target *t, int status);
+/* "; the IUT process ended: HOW" (with the shell's 126/127 meaning) into
+ * out when p has ended, else "": the tail of a harness error about an IUT
+ * that did not answer. Gives a dying p up to 200 ms to finish. */
+void cf_iut_ended_note(spw_proc *p, int have_proc, char *out, size_t outlen);
 /* Judge a process's end: ended (by itself), killed (did not end within
  * --kill-timeout of SIGTERM), or stopped by us; e gets crashed, exited
  * (a status --iut-exit-ok does not declare) or hung, with the detail. */

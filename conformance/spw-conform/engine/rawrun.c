@@ -539,8 +539,10 @@ int cf_persist_run(cf_persist *p, const uint8_t *bytes, size_t len, const cf_sen
     cf_ending e = {0};
     if (fd < 0) {
         if (p->fresh) {
+            char st[224];
+            cf_iut_ended_note(&p->proc, p->have_proc, st, sizeof st);
             snprintf(out->errmsg, sizeof out->errmsg, "the IUT was started but never took a "
-                     "connection within %d ms (--start-timeout)", t->start_timeout_ms);
+                     "connection within %d ms (--start-timeout)%.150s", t->start_timeout_ms, st);
             out->harness_error = 1;
             persist_stop(p);
             cf_rx_free(&s);

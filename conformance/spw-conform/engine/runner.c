@@ -395,20 +395,8 @@ int cf_probe(const cf_target *t, int *retry_ms, char *err, size_t errlen)
     cf_io_write(fd, h, 8, 0, 0, &s.rx, &closed, NULL);
     cf_io_read_until(fd, t0 + t->start_timeout_ms, &s.rx, &closed, NULL, cf_rx_done_handshake, &s);
     if (s.rx.len < 8 || memcmp(s.rx.p, s.hs_want, 8) != 0) {
-        /* let a dying IUT finish dying, so its status can be told */
-        for (long end = cf_now_ms() + 200; ss.have_proc && !spw_proc_poll(&ss.proc) &&
-                                           cf_now_ms() < end;)
-            cf_sleep_ms(2);
-        char st[224] = "";
-        if (ss.have_proc && ss.proc.exited) {
-            char d[128];
-            spw_proc_describe(&ss.proc, d, sizeof d);
-            int code = WIFEXITED(ss.proc.status) ? WEXITSTATUS(ss.proc.status) : 0;
-            snprintf(st, sizeof st, "; the IUT process ended: %s%s", d,
-                     code == 127   ? " (the shell could not find the command)"
-                     : code == 126 ? " (the shell could not run the command)"
-                                   : "");
-        }
+        char st[224];
+        cf_iut_ended_note(&ss.proc, ss.have_proc, st, sizeof st);
         if (s.rx.len >= 8)
             probe_fail(err, errlen, &ss,
                        "the IUT's 8-byte header %02x %02x %02x %02x %02x %02x %02x %02x is not "
